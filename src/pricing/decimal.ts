@@ -1,0 +1,69 @@
+/**
+ * The project's one decimal type. Money and quantities are never JavaScript numbers: every amount is a
+ * `Decimal` made by this constructor, whose 60 significant digits keep sums and products of rate-card
+ * values exact (a 38-digit SQL DECIMAL times a 10-digit price still fits), and whose default rounding
+ * is half-even. Rounding to money happens once, at the line (see `rounding.ts`).
+ *
+ * decimal.js clones share one prototype, so `instanceof` cannot tell them apart, but an operation uses the
+ * precision of its LEFT operand's constructor: `foreign.times(ours)` would round at the foreign precision
+ * (20 digits by default). Code that receives decimals from elsewhere passes them through `dec()` or
+ * `withProjectDecimals()` first.
+ */
+import { Decimal as DecimalJs } from 'decimal.js';
+
+export const Decimal = DecimalJs.clone({ precision: 60, rounding: DecimalJs.ROUND_HALF_EVEN });
+export type Decimal = DecimalJs;
+
+export const ZERO: Decimal = new Decimal(0);
+export const ONE: Decimal = new Decimal(1);
+
+/** A decimal of this project's precision, from a decimal string, bigint or another clone's Decimal. */
+export function dec(value: DecimalJs.Value): Decimal {
+  return new Decimal(value);
+}
+
+/** Rebuilds every Decimal inside plain objects and arrays with this project's constructor (other values untouched). */
+export function withProjectDecimals<T>(value: T): T {
+  if (DecimalJs.isDecimal(value)) return (value.constructor === Decimal ? value : new Decimal(value)) as T;
+  if (Array.isArray(value)) return value.map((item) => withProjectDecimals(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withProjectDecimals(v)])) as T;
+  }
+  return value;
+}
+
+export function sumOf(values: readonly Decimal[]): Decimal {
+  return values.reduce((acc, v) => acc.plus(v), ZERO);
+}
+
+export function maxOf(a: Decimal, b: Decimal): Decimal {
+  return a.gte(b) ? a : b;
+}
+
+export function minOf(a: Decimal, b: Decimal): Decimal {
+  return a.lte(b) ? a : b;
+}
+
+/**
+ * ceil(n / d) for d > 0, exactly. `div` rounds to 60 digits, which could hide a tiny remainder of a huge
+ * quotient, so the estimate is checked against the definition and corrected.
+ */
+export function ceilDiv(n: Decimal, d: Decimal): Decimal {
+  let q = n.div(d).ceil();
+  while (q.times(d).lt(n)) q = q.plus(1);
+  while (q.minus(1).times(d).gte(n)) q = q.minus(1);
+  return q;
+}
+
+/**
+ * floor(n / d) kept to `scale` decimal places (rounded toward −infinity), exactly; d must not be 0.
+ * Same check-and-correct as `ceilDiv`, in steps of 10^−scale.
+ */
+export function floorDivAtScale(n: Decimal, d: Decimal, scale: number): Decimal {
+  if (d.isNeg()) return floorDivAtScale(n.neg(), d.neg(), scale);
+  const step = new Decimal(`1e-${scale}`);
+  let q = n.div(d).toDecimalPlaces(scale, Decimal.ROUND_FLOOR);
+  while (q.times(d).gt(n)) q = q.minus(step);
+  while (q.plus(step).times(d).lte(n)) q = q.plus(step);
+  return q;
+}

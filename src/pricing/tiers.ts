@@ -1,0 +1,75 @@
+/**
+ * Tier table arithmetic shared by graduated, volume and tiered_package.
+ *
+ * Tier k (0-based here, 1-based in output) covers the half-open range (lower, upper]: lower is the previous
+ * tier's `upTo` (0 for the first), upper its own `upTo`. A quantity exactly equal to `upTo` therefore
+ * belongs to that tier; one unit more is in the next. The last tier is treated as unbounded whatever its
+ * `upTo` says (`check` reports a bounded last tier), so every quantity has a price.
+ */
+import { ZERO, maxOf, minOf, type Decimal } from './decimal.js';
+import type { ModelProblem } from './definition.js';
+
+export interface TierRange {
+  lower: Decimal;
+  /** null = unbounded. */
+  upper: Decimal | null;
+}
+
+export function tierRanges(tiers: readonly { upTo: Decimal | null }[]): TierRange[] {
+  return tiers.map((tier, k) => ({
+    lower: k === 0 ? ZERO : (tiers[k - 1]!.upTo ?? ZERO),
+    upper: k === tiers.length - 1 ? null : tier.upTo,
+  }));
+}
+
+/** `position` moved into [lower, upper]: where a basis position falls within the tier's range. */
+export function clampToTier(range: TierRange, position: Decimal): Decimal {
+  const atLeastLower = maxOf(position, range.lower);
+  return range.upper === null ? atLeastLower : minOf(atLeastLower, range.upper);
+}
+
+/** Units of the cumulative quantity `q` that fall in the tier: clamp(q − lower, 0, upper − lower). */
+export function unitsInTier(range: TierRange, q: Decimal): Decimal {
+  return clampToTier(range, q).minus(range.lower);
+}
+
+/** A tier is entered once the cumulative quantity is strictly above its lower bound (so F(0) = 0). */
+export function isEntered(range: TierRange, q: Decimal): boolean {
+  return q.gt(range.lower);
+}
+
+/** Index of the tier a total falls in: the first with total ≤ upTo (a total of 0 is in the first tier). */
+export function tierIndexOf(tiers: readonly { upTo: Decimal | null }[], total: Decimal): number {
+  const k = tiers.findIndex((tier, i) => i === tiers.length - 1 || tier.upTo === null || total.lte(tier.upTo));
+  return k === -1 ? 0 : k;
+}
+
+/** "tier 2 of 3", "tiers 1-2 of 3", or "no billable units" for 1-based tier numbers in ascending order. */
+export function describeTiers(touched: readonly number[], count: number, noun = 'tier'): string {
+  const first = touched[0];
+  const last = touched[touched.length - 1];
+  if (first === undefined || last === undefined) return 'no billable units';
+  if (first === last) return `${noun} ${first} of ${count}`;
+  return `${noun}s ${first}-${last} of ${count}`;
+}
+
+/** Tiers must exist, increase strictly from above 0, and end with an open tier (upTo null). */
+export function checkTierTable(tiers: readonly { upTo: Decimal | null }[]): ModelProblem[] {
+  if (tiers.length === 0) return [{ path: 'tiers', code: 'tiers-empty', message: 'needs at least one tier' }];
+  const problems: ModelProblem[] = [];
+  let previous = ZERO;
+  tiers.forEach((tier, k) => {
+    const path = `tiers[${k}].upTo`;
+    const isLast = k === tiers.length - 1;
+    if (tier.upTo === null) {
+      if (!isLast) problems.push({ path, code: 'tier-open-not-last', message: 'only the last tier can be open-ended (no upTo)' });
+      return;
+    }
+    if (isLast) problems.push({ path, code: 'tier-last-bounded', message: 'the last tier must be open-ended (no upTo) so every quantity has a price' });
+    if (tier.upTo.lte(previous)) {
+      problems.push({ path, code: 'tiers-not-increasing', message: `upTo must be above ${previous.toFixed()} (tiers increase strictly from 0)` });
+    }
+    previous = maxOf(previous, tier.upTo);
+  });
+  return problems;
+}

@@ -1,0 +1,218 @@
+/**
+ * Ruleset compiler: YAML text → RulesetIR, collecting every diagnostic instead of stopping at the first.
+ * Order: YAML syntax → spec (shapes, unknown keys) → input → mediation (scope flows stage to stage)
+ * → meters → prices → outputs. Each part reports against the YAML node it read, so messages carry
+ * file, line, column and path.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, type Node } from 'yaml';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { getStage } from '../stages/registry.js';
+import { FIELD_TYPE_HINT, parseFieldType } from '../stages/field-types.js';
+import type { EnrichBody } from '../stages/enrich.js';
+import type { StageCompileContext } from '../stages/stage.js';
+import { CompileContext } from './context.js';
+import { compileMeters } from './compile-meters.js';
+import { compileOutputs } from './compile-outputs.js';
+import { compilePrices } from './compile-prices.js';
+import { minorUnitsOf } from './currencies.js';
+import type { CsvOptions, FieldType, InputField, InputFormat, InputSpec, RulesetIR, StageIR } from './ir.js';
+import { NodeReader } from './node-reader.js';
+import { rulesetSpec } from './schema.js';
+import { joinPath, readNode } from './spec.js';
+
+export interface CompileResult {
+  ruleset?: RulesetIR;
+  diagnostics: Diagnostic[];
+}
+
+type Raw = Record<string, unknown>;
+
+/** Reads and compiles a ruleset file. I/O is limited to the file itself and hashing the reference tables it names. */
+export function compileRulesetFile(file: string): CompileResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
+    return { diagnostics: [{ code: 'ruleset_unreadable', severity: 'error', file, message: `cannot read the ruleset: ${reason}` }] };
+  }
+  return compileRulesetText(text, file);
+}
+
+export function compileRulesetText(text: string, file: string): CompileResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const r = new NodeReader(file, text, lines);
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const pos = lines.linePos(e.pos[0]);
+    r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: e.message.split('\n')[0]! });
+  }
+  if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics };
+  const raw = readNode(rulesetSpec, doc.contents as Node | null, '', r) as Raw | undefined;
+  if (!raw) {
+    if (!doc.contents) r.report(null, '', 'empty', 'the ruleset is empty');
+    return { diagnostics: r.diagnostics };
+  }
+  const ruleset = compileRaw(raw, r, file, text);
+  return hasErrors(r.diagnostics) ? { diagnostics: r.diagnostics } : { ruleset, diagnostics: r.diagnostics };
+}
+
+function compileRaw(raw: Raw, r: NodeReader, file: string, text: string): RulesetIR | undefined {
+  const billing = (raw.billing as Raw | undefined) ?? {};
+  const timezone = (billing.timezone as string | undefined) ?? 'UTC';
+  const cx = new CompileContext(r, timezone);
+  if (!isTimeZone(timezone)) cx.error(billing, 'timezone', 'billing', 'unknown_timezone', `"${timezone}" is not an IANA time zone such as UTC or Europe/Paris`);
+
+  const input = raw.input ? compileInput(raw.input as Raw, cx) : undefined;
+  if (!input) return undefined;
+
+  const scope = new Map<string, FieldType>(input.fields.map((f) => [f.name, f.type]));
+  const stages = compileStages((raw.mediation as unknown[] | undefined) ?? [], cx, scope, path.dirname(path.resolve(file)), input.eventId);
+
+  const accountField = billing.account as string | undefined;
+  if (accountField !== undefined && !scope.has(accountField)) {
+    cx.error(billing, 'account', 'billing', 'unknown_field', `the account field "${accountField}" is not a field of the mediated events (${[...scope.keys()].join(', ')})`);
+  }
+  const timeType = scope.get(input.eventTime);
+  if (timeType && timeType.kind !== 'timestamp') {
+    cx.error(raw.input as Raw, 'event_time', 'input', 'event_time_type', `the event time "${input.eventTime}" must be a timestamp after mediation (it is ${timeType.kind}); declare it as a timestamp or add a cast stage`);
+  }
+
+  const currency = (billing.currency as string | undefined) ?? 'USD';
+  const minorUnits = (billing.minor_units as number | undefined) ?? minorUnitsOf(currency);
+  const rounding = (billing.rounding as 'half_even' | 'half_up' | undefined) ?? 'half_even';
+  const defaultPeriod = (billing.period as RulesetIR['meters'][number]['period'] | undefined) ?? 'month';
+
+  const meters = compileMeters((raw.meters as Raw | undefined) ?? {}, cx, scope, defaultPeriod);
+  const charges = compilePrices((raw.prices as Raw[] | undefined) ?? [], cx, scope, meters, { currency, minorUnits, rounding, timezone });
+  const outputs = compileOutputs((raw.outputs as Raw | undefined) ?? {}, cx);
+
+  const hash = rulesetHash(text, stages);
+  return {
+    file,
+    name: raw.name as string,
+    version: (raw.ruleset_version as string | undefined) ?? '1',
+    description: (raw.description as string | undefined) ?? '',
+    hash,
+    timezone,
+    accountField: accountField ?? '',
+    currency,
+    minorUnits,
+    rounding,
+    input,
+    stages,
+    eventFields: scope,
+    meters,
+    charges,
+    outputs,
+  };
+}
+
+function compileInput(raw: Raw, cx: CompileContext): InputSpec | undefined {
+  const fieldsRaw = (raw.fields as Record<string, Raw | undefined>) ?? {};
+  const fields: InputField[] = [];
+  for (const [name, f] of Object.entries(fieldsRaw)) {
+    if (!f) continue;
+    if (name.startsWith('__')) {
+      cx.error(fieldsRaw, name, 'input.fields', 'reserved_name', 'field names starting with "__" are reserved');
+      continue;
+    }
+    const type = parseFieldType(f.type as string, (f.format as string | undefined) ?? null);
+    if (!type) {
+      cx.error(f, 'type', `input.fields.${name}`, 'field_type', `"${f.type as string}" ${FIELD_TYPE_HINT}`);
+      continue;
+    }
+    if (f.format !== undefined && type.kind !== 'timestamp') cx.error(f, 'format', `input.fields.${name}`, 'format_not_timestamp', '`format` only applies to timestamps');
+    fields.push({
+      name,
+      column: (f.column as string | undefined) ?? name,
+      type,
+      required: f.required === true,
+      invalidReason: (f.invalid_reason as string | undefined) ?? `invalid_${name}`,
+      missingReason: (f.missing_reason as string | undefined) ?? `missing_${name}`,
+    });
+  }
+  const names = new Set(Object.keys(fieldsRaw));
+  for (const key of ['event_id', 'event_time'] as const) {
+    const v = raw[key] as string | undefined;
+    if (v !== undefined && !names.has(v)) cx.error(raw, key, 'input', 'unknown_field', `"${v}" is not one of the input fields (${[...names].join(', ')})`);
+  }
+  const csvRaw = (raw.csv as Raw | undefined) ?? {};
+  const quote = (csvRaw.quote as string | undefined) ?? '"';
+  const csv: CsvOptions = {
+    delimiter: (csvRaw.delimiter as string | undefined) ?? ',',
+    quote,
+    escape: (csvRaw.escape as string | undefined) ?? quote,
+    header: (csvRaw.header as boolean | undefined) ?? true,
+    nullText: (csvRaw.null as string | undefined) ?? null,
+  };
+  for (const k of ['delimiter', 'quote', 'escape'] as const) {
+    const v = csvRaw[k] as string | undefined;
+    if (v !== undefined && [...v].length !== 1) cx.error(csvRaw, k, 'input.csv', 'csv_option', `must be a single character (got ${JSON.stringify(v)})`);
+  }
+  if (raw.event_id === undefined || raw.event_time === undefined) return undefined;
+  return { format: (raw.format as InputFormat | undefined) ?? 'auto', csv, fields, eventId: raw.event_id as string, eventTime: raw.event_time as string };
+}
+
+function compileStages(items: unknown[], cx: CompileContext, scope: Map<string, FieldType>, baseDir: string, eventId: string): StageIR[] {
+  const stages: StageIR[] = [];
+  const kinds: string[] = [];
+  const labels = new Set<string>();
+  items.forEach((item, i) => {
+    if (!item) return;
+    const { kind, body } = item as { kind: string; body: Raw | undefined };
+    const def = getStage(kind);
+    const path = `mediation[${i}].${kind}`;
+    if (!def || !body) return;
+    const label = (body.name as string | undefined) ?? `${kind}[${i}]`;
+    if (labels.has(label)) cx.error(body, 'name', path, 'duplicate_stage_name', `another stage is already named "${label}"`);
+    labels.add(label);
+    if (kinds.includes('split') && def.barrier) {
+      cx.error(body, '', path, 'after_split', `a ${kind} stage must come before the split (deduplicate transactions, not their parts)`);
+    }
+    const ctx: StageCompileContext = {
+      scope,
+      label,
+      path,
+      baseDir,
+      eventId,
+      before: kinds,
+      expr: (obj, key, expected) => cx.expr(obj, key, path, scope, expected),
+      error: (obj, key, code, message) => cx.error(obj, key, path, code, message),
+      nodeOf: (obj, key) => cx.r.nodeOf(obj, key),
+    };
+    const compiled = def.compile(body, ctx);
+    kinds.push(kind);
+    if (compiled !== undefined) stages.push({ kind, label, body: compiled });
+  });
+  return stages;
+}
+
+/** The ruleset's identity: its text and the content of every reference table it joins. */
+function rulesetHash(text: string, stages: StageIR[]): string {
+  const h = createHash('sha256').update(text);
+  for (const s of stages) {
+    if (s.kind !== 'enrich') continue;
+    const file = (s.body as EnrichBody).file;
+    try {
+      h.update(fs.readFileSync(file));
+    } catch {
+      h.update(`missing:${file}`); // reported when the run reads it
+    }
+  }
+  return h.digest('hex');
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { joinPath };

@@ -1,0 +1,13 @@
+/**
+ * Minor units (decimal places) of ISO 4217 currencies whose minor unit is not 2. Any other three-letter code
+ * has 2; a virtual currency (e.g. "credits") declares `minor_units` in the ruleset.
+ */
+const NOT_TWO: Readonly<Record<string, number>> = {
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  CLF: 4, UYW: 4,
+};
+
+export function minorUnitsOf(currency: string): number {
+  return NOT_TWO[currency] ?? 2;
+}

@@ -1,0 +1,92 @@
+/**
+ * What every mediation stage kind provides: its YAML spec (data), a semantic compile against the fields in
+ * scope, and its SQL over the previous relation. One file per kind; `registry.ts` lists them explicitly.
+ *
+ * Every relation in the mediation chain carries the event's fields plus the internal columns below.
+ * A row is "live" while `__status` is NULL; a stage that rejects or filters sets status, reason and stage once,
+ * and later stages leave it alone, so each row ends with exactly one outcome.
+ */
+import type { Node } from 'yaml';
+import type { SqlDialect } from '../expr/dialect.js';
+import type { TypedExpr } from '../expr/index.js';
+import type { FieldType } from '../ruleset/ir.js';
+import type { Spec } from '../ruleset/spec.js';
+
+export const INTERNAL = {
+  file: '__file',
+  line: '__line',
+  split: '__split',
+  status: '__status',
+  reason: '__reason',
+  stage: '__stage',
+  hash: '__hash',
+  /** Optional text saying what was wrong with a rejected row, e.g. `quantity="abc"`. */
+  detail: '__detail',
+} as const;
+
+/** Outcome codes in `__status`. */
+export const STATUS = { rejected: 'R', filtered: 'F', duplicate: 'D' } as const;
+
+export interface StageCompileContext {
+  /** Fields in scope before this stage, by name; the stage mutates it to what follows it. */
+  scope: Map<string, FieldType>;
+  label: string;
+  path: string;
+  /** Directory of the ruleset file, for reference tables. */
+  baseDir: string;
+  /** Compiles an expression found at `obj[key]`, reporting located problems; undefined when it has errors. */
+  expr(obj: object, key: string, expected?: 'boolean'): TypedExpr | undefined;
+  /** Reports a problem at `obj[key]` (or the stage itself). */
+  error(obj: object | null, key: string, code: string, message: string): void;
+  /** The YAML node of `obj[key]`, for positions. */
+  nodeOf(obj: object, key?: string): Node | undefined;
+  /** The input's event id field (the default dedupe key). */
+  eventId: string;
+  /** Stages seen before this one (kinds), for ordering rules. */
+  before: readonly string[];
+}
+
+export interface StageSqlContext {
+  dialect: SqlDialect;
+  /** Field names present on the relation, in order. */
+  fields: readonly string[];
+  ident(name: string): string;
+  literal(text: string): string;
+  emit(expr: TypedExpr): string;
+  sqlType(type: FieldType): string;
+  /** Strict text-to-type conversion: NULL when the text is not exactly a value of the type (no silent rounding). */
+  castText(textSql: string, type: FieldType): string;
+  label: string;
+}
+
+export interface StageDefinition<Body = unknown> {
+  kind: string;
+  doc: string;
+  spec: Spec;
+  /** True when the stage can reject rows (so it must not follow `split`, see split.ts). */
+  rejects: boolean;
+  /** True when the stage needs the whole input at once; the plan materializes the relation before it. */
+  barrier: boolean;
+  compile(raw: Record<string, unknown>, ctx: StageCompileContext): Body | undefined;
+  /** A SELECT over relation `from` that keeps the internal columns. */
+  toSql(body: Body, from: string, ctx: StageSqlContext): string;
+  /** One line for `tally explain`. */
+  explain(body: Body): string;
+}
+
+/** SQL that sets a row's outcome when `condition` holds on a live row. */
+export function outcomeWhen(condition: string, status: string, reason: string, ctx: StageSqlContext, detailSql?: string): string {
+  const live = `${INTERNAL.status} IS NULL AND (${condition})`;
+  const set = (col: string, value: string) => `CASE WHEN ${live} THEN ${value} ELSE ${col} END AS ${col}`;
+  return [
+    set(INTERNAL.status, ctx.literal(status)),
+    set(INTERNAL.reason, ctx.literal(reason)),
+    set(INTERNAL.stage, ctx.literal(ctx.label)),
+    ...(detailSql ? [set(INTERNAL.detail, detailSql)] : []),
+  ].join(',\n    ');
+}
+
+/** `field="value"` as SQL text, for the detail of a rejected row. */
+export function detailOf(field: string, textSql: string, ctx: StageSqlContext): string {
+  return `${ctx.literal(`${field}=`)} || coalesce('"' || replace(${textSql}, '"', '""') || '"', 'null')`;
+}
