@@ -22,7 +22,10 @@ import { priceWithModel } from './registry.js';
 import { roundMoney } from './rounding.js';
 import type { ChargeSpec, GroupContext, LineInput, PricedLine, PriceModel } from './types.js';
 
-/** Charges re-made with the project's decimals once, then reused for every group of the run. */
+/**
+ * Charges re-made with the project's decimals once, then reused for every group of the run. A compiled
+ * ChargeSpec is treated as immutable: mutating one after pricing with it would not be seen.
+ */
 const normalizedCharges = new WeakMap<ChargeSpec, ChargeSpec>();
 
 function normalizedCharge(charge: ChargeSpec): ChargeSpec {

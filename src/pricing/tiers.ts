@@ -55,19 +55,19 @@ export function describeTiers(touched: readonly number[], count: number, noun = 
 
 /** Tiers must exist, increase strictly from above 0, and end with an open tier (upTo null). */
 export function checkTierTable(tiers: readonly { upTo: Decimal | null }[]): ModelProblem[] {
-  if (tiers.length === 0) return [{ path: 'tiers', code: 'tiers-empty', message: 'needs at least one tier' }];
+  if (tiers.length === 0) return [{ path: 'tiers', code: 'tiers_empty', message: 'needs at least one tier' }];
   const problems: ModelProblem[] = [];
   let previous = ZERO;
   tiers.forEach((tier, k) => {
     const path = `tiers[${k}].upTo`;
     const isLast = k === tiers.length - 1;
     if (tier.upTo === null) {
-      if (!isLast) problems.push({ path, code: 'tier-open-not-last', message: 'only the last tier can be open-ended (no upTo)' });
+      if (!isLast) problems.push({ path, code: 'tier_open_not_last', message: 'only the last tier can be open-ended (no upTo)' });
       return;
     }
-    if (isLast) problems.push({ path, code: 'tier-last-bounded', message: 'the last tier must be open-ended (no upTo) so every quantity has a price' });
+    if (isLast) problems.push({ path, code: 'tier_last_bounded', message: 'the last tier must be open-ended (no upTo) so every quantity has a price' });
     if (tier.upTo.lte(previous)) {
-      problems.push({ path, code: 'tiers-not-increasing', message: `upTo must be above ${previous.toFixed()} (tiers increase strictly from 0)` });
+      problems.push({ path, code: 'tiers_not_increasing', message: `upTo must be above ${previous.toFixed()} (tiers increase strictly from 0)` });
     }
     previous = maxOf(previous, tier.upTo);
   });

@@ -40,16 +40,16 @@ export const matrixPricer: PricerDefinition<'matrix'> = {
   doc: 'A unit price per combination of dimension values, or the default price.',
   check(model) {
     const problems: ModelProblem[] = [];
-    if (model.dimensions.length === 0) problems.push({ path: 'dimensions', code: 'matrix-dimensions', message: 'needs at least one dimension' });
+    if (model.dimensions.length === 0) problems.push({ path: 'dimensions', code: 'matrix_dimensions', message: 'needs at least one dimension' });
     const seen = new Set<string>();
     model.entries.forEach((entry, i) => {
       const path = `entries[${i}].values`;
       const extra = Object.keys(entry.values).filter((d) => !model.dimensions.includes(d));
       const key = combinationKey(model.dimensions, entry.values);
       if (key === null || extra.length > 0) {
-        problems.push({ path, code: 'matrix-entry-values', message: `needs exactly one value for each of ${model.dimensions.join(', ')}` });
+        problems.push({ path, code: 'matrix_entry_values', message: `needs exactly one value for each of ${model.dimensions.join(', ')}` });
       } else if (seen.has(key)) {
-        problems.push({ path, code: 'matrix-entry-duplicate', message: 'repeats an earlier combination' });
+        problems.push({ path, code: 'matrix_entry_duplicate', message: 'repeats an earlier combination' });
       }
       if (key !== null) seen.add(key);
     });

@@ -16,7 +16,7 @@ export const packagePricer: PricerDefinition<'package'> = {
   check(model) {
     return model.packageSize.gt(0)
       ? []
-      : [{ path: 'packageSize', code: 'package-size', message: 'packageSize must be above 0' }];
+      : [{ path: 'packageSize', code: 'package_size', message: 'packageSize must be above 0' }];
   },
   price(model, _line, at): ModelPrice {
     const packages = ceilDiv(at.billableTo, model.packageSize).minus(ceilDiv(at.billableFrom, model.packageSize));

@@ -47,11 +47,11 @@ export const percentagePricer: PricerDefinition<'percentage'> = {
   check(model) {
     const problems: ModelProblem[] = [];
     if (!Number.isInteger(model.freeUnits) || model.freeUnits < 0) {
-      problems.push({ path: 'freeUnits', code: 'free-units', message: 'freeUnits must be a whole number of events, 0 or more' });
+      problems.push({ path: 'freeUnits', code: 'free_units', message: 'freeUnits must be a whole number of events, 0 or more' });
     }
-    if (model.freeAmount.isNeg()) problems.push({ path: 'freeAmount', code: 'free-amount', message: 'freeAmount must not be negative' });
+    if (model.freeAmount.isNeg()) problems.push({ path: 'freeAmount', code: 'free_amount', message: 'freeAmount must not be negative' });
     if (model.minPerEvent !== null && model.maxPerEvent !== null && model.minPerEvent.gt(model.maxPerEvent)) {
-      problems.push({ path: 'minPerEvent', code: 'min-above-max', message: 'minPerEvent must not be above maxPerEvent' });
+      problems.push({ path: 'minPerEvent', code: 'min_above_max', message: 'minPerEvent must not be above maxPerEvent' });
     }
     return problems;
   },

@@ -18,7 +18,7 @@ export const tieredPackagePricer: PricerDefinition<'tiered_package'> = {
   doc: 'Graduated tiers, each charging per started package of N units within the tier.',
   check(model) {
     const problems = checkTierTable(model.tiers);
-    if (!model.packageSize.gt(0)) problems.push({ path: 'packageSize', code: 'package-size', message: 'packageSize must be above 0' });
+    if (!model.packageSize.gt(0)) problems.push({ path: 'packageSize', code: 'package_size', message: 'packageSize must be above 0' });
     return problems;
   },
   price(model, _line, at): ModelPrice {

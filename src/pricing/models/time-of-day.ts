@@ -14,10 +14,10 @@ export const timeOfDayPricer: PricerDefinition<'time_of_day'> = {
   doc: 'A unit price per time band; SQL puts each event in a band.',
   check(model) {
     const problems: ModelProblem[] = [];
-    if (model.bands.length === 0) problems.push({ path: 'bands', code: 'bands-empty', message: 'needs at least one band' });
+    if (model.bands.length === 0) problems.push({ path: 'bands', code: 'bands_empty', message: 'needs at least one band' });
     model.bands.forEach((band, i) => {
       if (model.bands.findIndex((b) => b.name === band.name) !== i) {
-        problems.push({ path: `bands[${i}].name`, code: 'band-duplicate', message: `band "${band.name}" is priced twice` });
+        problems.push({ path: `bands[${i}].name`, code: 'band_duplicate', message: `band "${band.name}" is priced twice` });
       }
     });
     return problems;

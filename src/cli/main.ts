@@ -1,0 +1,96 @@
+/**
+ * The tally command line: a thin commander program. Commands are imported lazily (start-up stays fast),
+ * and one error boundary turns failures into exit codes: usage 2, ruleset errors 3, data or infrastructure 1.
+ * Stack traces only with --debug.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, TallyError } from './errors.js';
+
+const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('tally')
+    .description('Usage mediation, metering and rating from declarative YAML rulesets.')
+    .version(VERSION)
+    .option('--debug', 'print stack traces of failures')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let code: number = EXIT.ok;
+  const set = (c: number) => {
+    code = c;
+  };
+
+  program
+    .command('run')
+    .description('mediate, meter and rate usage files into charge files')
+    .argument('<ruleset>', 'ruleset YAML file')
+    .argument('<inputs...>', 'usage files (CSV, TSV, JSONL, Parquet; globs; .gz/.zst; - for standard input)')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .addOption(new Option('--format <format>', 'charges file format').choices(['csv', 'jsonl', 'parquet']).default('csv'))
+    .option('--rated-events', 'also write rated-events.parquet (each event with its allocated charge)')
+    .option('--max-reject-rate <percent>', 'fail (writing nothing) when more than this percentage of rows is rejected')
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 4GB (default: 75% of memory)')
+    .option('--temp-dir <dir>', 'where DuckDB spills when the run is larger than memory')
+    .option('--threads <n>', 'DuckDB threads (default: all cores)')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print the manifest as JSON on standard output')
+    .action(async (ruleset: string, inputs: string[], opts: Record<string, unknown>) => {
+      const { runCommand } = await import('./commands/run.js');
+      set(await runCommand(ruleset, inputs, opts));
+    });
+
+  program
+    .command('validate')
+    .description('check rulesets and print every problem; exit 0 when clean')
+    .argument('<rulesets...>', 'ruleset YAML files')
+    .action(async (rulesets: string[]) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      set(validateCommand(rulesets));
+    });
+
+  program
+    .command('test')
+    .description('run the expectations that live beside each ruleset (NAME.tests.yaml)')
+    .argument('[rulesets...]', 'ruleset YAML files (default: every ruleset under rulesets/ with a tests file)')
+    .action(async (rulesets: string[]) => {
+      const { testCommand } = await import('./commands/test.js');
+      set(await testCommand(rulesets));
+    });
+
+  program
+    .command('explain')
+    .description('show the compiled plan as readable steps')
+    .argument('<ruleset>', 'ruleset YAML file')
+    .option('--sql', 'also print the SQL each step runs')
+    .action(async (ruleset: string, opts: { sql?: boolean }) => {
+      const { explainCommand } = await import('./commands/explain.js');
+      set(await explainCommand(ruleset, opts));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of rulesets (for editors)')
+    .action(async () => {
+      const { rulesetJsonSchema } = await import('../ruleset/json-schema.js');
+      process.stdout.write(`${JSON.stringify(rulesetJsonSchema(), null, 2)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const debug = argv.includes('--debug');
+    if (e instanceof TallyError) {
+      process.stderr.write(`tally: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      if (debug) process.stderr.write(`${e.stack}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`tally: unexpected failure: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n  run again with --debug for details\n`);
+    if (debug) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * One in-process DuckDB for a command. Settings come from options (memory limit, temp directory for spilling,
+ * threads) with defaults from the machine. Rows are read as JSON values, so DECIMALs arrive as exact strings
+ * (never `getRowsJS`, which turns them into lossy numbers).
+ */
+import os from 'node:os';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface EngineOptions {
+  /** e.g. "4GB"; default 75 % of the machine's memory. */
+  memoryLimit?: string;
+  /** Where DuckDB spills when a run is larger than memory; default the system temp directory. */
+  tempDir?: string;
+  threads?: number;
+}
+
+export type Row = (string | number | boolean | null)[];
+
+export class Database {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(opts: EngineOptions = {}): Promise<Database> {
+    const memory = opts.memoryLimit ?? `${Math.floor((os.totalmem() / 1024 ** 3) * 0.75)}GB`;
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: memory,
+      threads: String(opts.threads ?? os.availableParallelism()),
+      temp_directory: opts.tempDir ?? os.tmpdir(),
+    });
+    const conn = await instance.connect();
+    // Time zone of TIMESTAMPTZ casts: UTC, whatever the machine says.
+    await conn.run(`SET TimeZone = 'UTC'`);
+    return new Database(instance, conn);
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.conn.run(sql);
+  }
+
+  async rows(sql: string): Promise<Row[]> {
+    const reader = await this.conn.runAndReadAll(sql);
+    return reader.getRowsJson() as Row[];
+  }
+
+  async objects(sql: string): Promise<Record<string, string | number | boolean | null>[]> {
+    const reader = await this.conn.runAndReadAll(sql);
+    const names = reader.columnNames();
+    return (reader.getRowsJson() as Row[]).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] ?? null])));
+  }
+
+  async columns(sql: string): Promise<string[]> {
+    const reader = await this.conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);
+    return reader.columnNames();
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Time in SQL. Timestamps are UTC `TIMESTAMP`s; a ruleset time zone applies to periods and time-of-day bands.
+ * For UTC everything stays plain (the hot path); for other zones the ICU functions convert.
+ * The session time zone is set to UTC on connect, so TIMESTAMPTZ casts do not depend on the machine.
+ */
+import type { Period, TimeBand } from '../../ruleset/ir.js';
+import { quoteString } from './sql-types.js';
+
+const isUtc = (tz: string) => tz === 'UTC' || tz === 'Etc/UTC';
+
+/** Wall-clock time in `tz` of the UTC timestamp `ts`. */
+export function toLocal(ts: string, tz: string): string {
+  return isUtc(tz) ? ts : `timezone(${quoteString(tz)}, CAST(${ts} AS TIMESTAMPTZ))`;
+}
+
+/** UTC instant of the wall-clock time `local` in `tz`. */
+export function fromLocal(local: string, tz: string): string {
+  return isUtc(tz) ? local : `CAST(timezone(${quoteString(tz)}, ${local}) AS TIMESTAMP)`;
+}
+
+const INTERVAL: Record<Period, string> = {
+  hour: "INTERVAL '1 hour'",
+  day: "INTERVAL '1 day'",
+  week: "INTERVAL '7 days'",
+  month: "INTERVAL '1 month'",
+  quarter: "INTERVAL '3 months'",
+  year: "INTERVAL '1 year'",
+};
+
+/** Local start of the period holding `ts` (a wall-clock TIMESTAMP in the ruleset zone). Weeks start on Monday (ISO). */
+export function localPeriodStart(ts: string, period: Period, tz: string): string {
+  return `date_trunc('${period}', ${toLocal(ts, tz)})`;
+}
+
+export function periodBoundsSql(ts: string, period: Period, tz: string): { start: string; end: string; label: string } {
+  const local = localPeriodStart(ts, period, tz);
+  return {
+    start: fromLocal(local, tz),
+    end: fromLocal(`(${local} + ${INTERVAL[period]})`, tz),
+    label: periodLabelSql(local, period),
+  };
+}
+
+/** `2026-10` for a month, `2026-10-05` a day, `2026-10-05T13` an hour, `2026-W41` an ISO week, `2026-Q4`, `2026`. */
+function periodLabelSql(local: string, period: Period): string {
+  switch (period) {
+    case 'hour':
+      return `strftime(${local}, '%Y-%m-%dT%H')`;
+    case 'day':
+      return `strftime(${local}, '%Y-%m-%d')`;
+    case 'week':
+      return `strftime(${local}, '%G-W%V')`;
+    case 'month':
+      return `strftime(${local}, '%Y-%m')`;
+    case 'quarter':
+      return `(strftime(${local}, '%Y') || '-Q' || CAST(quarter(${local}) AS VARCHAR))`;
+    case 'year':
+      return `strftime(${local}, '%Y')`;
+  }
+}
+
+/** The band name of each event: the first band whose schedule holds at the event's local time, else the default. */
+export function timeBandSql(ts: string, tz: string, bands: TimeBand[], defaultBand: string): string {
+  const local = toLocal(ts, tz);
+  const minuteOfDay = `(hour(${local}) * 60 + minute(${local}))`;
+  const whens = bands.flatMap((b) =>
+    b.rules.map((r) => {
+      const days = [...new Set(r.days)].sort().join(', ');
+      const range = `${minuteOfDay} >= ${r.fromMinute} AND ${minuteOfDay} < ${r.toMinute}`;
+      return `WHEN isodow(${local}) IN (${days}) AND ${range} THEN ${quoteString(b.name)}`;
+    }),
+  );
+  return whens.length ? `CASE ${whens.join(' ')} ELSE ${quoteString(defaultBand)} END` : quoteString(defaultBand);
+}

@@ -1,0 +1,77 @@
+/** The charges file: one row per line, columns chosen by the ruleset, as CSV, JSONL or Parquet. */
+import fs from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
+import type { Database } from '../../engine/duckdb/database.js';
+import { quoteString } from '../../engine/duckdb/sql-types.js';
+import type { OutputColumn, OutputColumnSource, RulesetIR } from '../../ruleset/ir.js';
+import type { ChargeLine } from '../../run/rate.js';
+
+export type ChargesFormat = 'csv' | 'jsonl' | 'parquet';
+
+function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR): string {
+  const p = line.priced;
+  switch (source) {
+    case 'line_id':
+      return line.lineId;
+    case 'account':
+      return line.account;
+    case 'period':
+      return line.period;
+    case 'period_start':
+      return line.periodStart;
+    case 'period_end':
+      return line.periodEnd;
+    case 'charge':
+      return line.charge;
+    case 'meter':
+      return line.meter;
+    case 'dimension':
+      return line.dimensionLabel === '' ? ruleset.outputs.charges.emptyDimension : line.dimensionLabel;
+    case 'dimensions':
+      return Object.entries(line.dims).map(([k, v]) => `${k}=${v ?? ''}`).join(';');
+    case 'quantity':
+      // Never fewer places than the value has: formatting must not round a quantity.
+      return line.quantity.toFixed(Math.max(line.quantityScale, line.quantity.decimalPlaces()));
+    case 'unit_price':
+      return p.unitPrice ? p.unitPrice.toFixed() : '';
+    case 'tier_ref':
+      return p.tierRef;
+    case 'amount_exact':
+      return p.exact.toFixed();
+    case 'amount':
+      return p.amount.toFixed(line.minorUnits);
+    case 'currency':
+      return line.currency;
+    case 'ruleset':
+      return ruleset.name;
+    case 'ruleset_version':
+      return ruleset.version;
+    case 'price_version':
+      return String(line.version);
+  }
+}
+
+export function chargeRows(lines: ChargeLine[], ruleset: RulesetIR, columns: OutputColumn[] = ruleset.outputs.charges.columns): string[][] {
+  return lines.map((l) => columns.map((c) => cell(l, c.source, ruleset)));
+}
+
+export async function writeCharges(file: string, format: ChargesFormat, lines: ChargeLine[], ruleset: RulesetIR, db: Database): Promise<void> {
+  const columns = ruleset.outputs.charges.columns;
+  const rows = chargeRows(lines, ruleset);
+  if (format === 'csv') {
+    fs.writeFileSync(file, stringify([columns.map((c) => c.name), ...rows]));
+  } else if (format === 'jsonl') {
+    fs.writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i]])))).join('\n') + (rows.length ? '\n' : ''));
+  } else {
+    // Through DuckDB: amounts and quantities as exact DECIMAL columns (text in, never a float).
+    const csv = `${file}.csv`;
+    fs.writeFileSync(csv, stringify([columns.map((c) => c.name), ...rows]));
+    const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? Math.max(...lines.map((l) => l.minorUnits), 0) : source === 'quantity' ? Math.max(...lines.map((l) => l.quantityScale), 0) : 0);
+    const select = columns.map((c) => (c.source === 'amount' || c.source === 'quantity'
+      ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
+      : `"${c.name}"`));
+    await db.run(`COPY (SELECT ${select.join(', ')} FROM read_csv(${quoteString(csv)}, header = true, all_varchar = true, auto_detect = false,
+      columns = {${columns.map((c) => `${quoteString(c.name)}: 'VARCHAR'`).join(', ')}})) TO ${quoteString(file)} (FORMAT parquet)`);
+    fs.rmSync(csv);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * SQL of metering: for one charge, the mediated events of its meter become lines per account, period,
+ * price version and dimension values, with the meter's aggregate as exact text. Per-event parts of pricing
+ * (time-of-day band, version in force, percentage charge) are computed here, before aggregation.
+ */
+import { emitSql } from '../expr/index.js';
+import { duckdbDialect } from '../expr/dialect.js';
+import { quoteString } from '../engine/duckdb/sql-types.js';
+import { periodBoundsSql, timeBandSql } from '../engine/duckdb/time-sql.js';
+import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
+import { INTERNAL } from '../stages/stage.js';
+import { ident } from './mediation-sql.js';
+
+export const EVENTS_TABLE = '__events';
+
+const SECONDS: Record<MeterIR['timeUnit'], number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
+
+/** Column names of a line row, in order. */
+export interface LineColumns {
+  dims: string[];
+}
+
+/** Events of one charge with their line keys: account, period, version, dimensions, value, time. */
+export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
+  const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, duckdbDialect, ident);
+  const t = ident(ruleset.input.eventTime);
+  const period = periodBoundsSql(t, meter.period, ruleset.timezone);
+  const version = charge.versionStarts.length
+    ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= TIMESTAMP ${quoteString(s)} THEN ${i}`).join(' ')} ELSE 0 END`
+    : '0';
+  const dims = meter.dimensions.map((d, i) => `CAST(${ident(d)} AS VARCHAR) AS __d${i}`);
+  if (charge.timeOfDay) {
+    const tod = charge.timeOfDay;
+    dims.push(`${timeBandSql(t, tod.timezone, tod.bands, tod.defaultBand)} AS __d${meter.dimensions.length}`);
+  }
+  const where = [`${INTERNAL.status} IS NULL`, ...(meter.filter ? [`coalesce(${emit(meter.filter)}, false)`] : [])].join(' AND ');
+  return `SELECT CAST(${ident(ruleset.accountField)} AS VARCHAR) AS __account, ${period.start} AS __period_start, ${period.end} AS __period_end,
+    ${period.label} AS __period, ${version} AS __version${dims.map((d) => `, ${d}`).join('')},
+    ${meter.value ? emit(meter.value) : 'NULL'} AS __value, ${t} AS __time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}
+    ${charge.percentage ? `, ${emit(charge.percentage.amount)} AS __amount` : ''}
+  FROM ${EVENTS_TABLE} WHERE ${where}`;
+}
+
+/**
+ * Lines of one charge: `__account, __period_start, __period_end, __period, __version, __d0.., __quantity[, __aux][, __event_amount]`.
+ * `__aux` carries the divisor of averages (count) and of time-weighted sums (seconds per unit), so the one
+ * division happens in JavaScript, exactly, at the meter's scale.
+ */
+export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
+  const events = chargeEventsSql(ruleset, meter, charge);
+  const dimCount = charge.dimensions.length;
+  const keys = ['__account', '__period_start', '__period_end', '__period', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)];
+  const order = `__time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}`;
+  let source = `(${events})`;
+  let quantity: string;
+  let aux = 'NULL';
+  switch (meter.aggregation) {
+    case 'sum':
+      quantity = 'sum(__value)';
+      break;
+    case 'count':
+      quantity = 'count(*)';
+      break;
+    case 'count_distinct':
+      quantity = 'count(DISTINCT __value)';
+      break;
+    case 'max':
+      quantity = 'max(__value)';
+      break;
+    case 'min':
+      quantity = 'min(__value)';
+      break;
+    case 'latest':
+      quantity = `last(__value ORDER BY ${order})`;
+      break;
+    case 'avg':
+      quantity = 'sum(__value)';
+      aux = 'count(__value)';
+      break;
+    case 'time_weighted_sum': {
+      // Each reading holds until the next reading of the same series in the period, the last until the period end.
+      const series = ['__account', '__period_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)].join(', ');
+      source = `(SELECT *, CAST(epoch(coalesce(lead(__time) OVER (PARTITION BY ${series} ORDER BY ${order}), __period_end)) - epoch(__time) AS BIGINT) AS __seconds FROM ${source})`;
+      quantity = 'sum(__value * __seconds)';
+      aux = String(SECONDS[meter.timeUnit]);
+      break;
+    }
+  }
+  let eventAmount = '';
+  if (charge.percentage) {
+    source = `(${percentageSql(charge, source, order)})`;
+    eventAmount = ', CAST(sum(__event_amount) AS VARCHAR) AS __event_amount';
+  }
+  return `SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}
+  FROM ${source} AS __e
+  GROUP BY ${keys.join(', ')}`;
+}
+
+/**
+ * Per-event charge of the percentage model, the same semantics as `percentageEventCharges` in src/pricing:
+ * the first `freeUnits` events of the group are free; then `freeAmount` of cumulative amount is free (the event
+ * crossing it pays on its part above); a charged event pays clamp(chargeable × rate + fixedFee, min, max).
+ */
+function percentageSql(charge: ChargeIR, source: string, order: string): string {
+  const version0 = charge.pricing.versions[0]!.model;
+  if (version0.model !== 'percentage') throw new Error('percentage SQL for a non-percentage charge');
+  const rules = version0;
+  const d = (x: { toFixed(): string }) => `CAST(${quoteString(x.toFixed())} AS DECIMAL(38, 12))`;
+  const group = `__account, __period_start, __version, ${charge.dimensions.map((_, i) => `__d${i}`).join(', ') || '1'}`;
+  const amount = 'CAST(__amount AS DECIMAL(38, 12))';
+  const ranked = `SELECT *,
+      sum(CASE WHEN __n0 > ${rules.freeUnits} THEN ${amount} ELSE 0 END) OVER (PARTITION BY ${group} ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS __cum
+    FROM (SELECT *, row_number() OVER (PARTITION BY ${group} ORDER BY ${order}) AS __n0 FROM ${source})`;
+  const chargeable = `CASE WHEN __n0 <= ${rules.freeUnits} THEN 0 ELSE greatest(0, least(${amount}, __cum - ${d(rules.freeAmount)})) END`;
+  let perEvent = `(${chargeable}) * ${d(rules.rate)} + ${d(rules.fixedFee)}`;
+  if (rules.minPerEvent) perEvent = `greatest(${perEvent}, ${d(rules.minPerEvent)})`;
+  if (rules.maxPerEvent) perEvent = `least(${perEvent}, ${d(rules.maxPerEvent)})`;
+  return `SELECT *, CASE WHEN (${chargeable}) > 0 THEN ${perEvent} ELSE 0 END AS __event_amount FROM (${ranked})`;
+}
+
+/** Events of a charge whose dimension values the price matrix does not list, when it has no default. */
+export function matrixGuardCondition(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string | null {
+  const g = charge.matrixGuard;
+  if (!g) return null;
+  const emit = (e: NonNullable<MeterIR['filter']>) => emitSql(e, duckdbDialect, ident);
+  const tuple = (vals: string[]) => `(${vals.join(', ')})`;
+  const key = g.dimensions.length === 1 ? `CAST(${ident(g.dimensions[0]!)} AS VARCHAR)` : `row(${g.dimensions.map((d) => `CAST(${ident(d)} AS VARCHAR)`).join(', ')})`;
+  const combos = g.combinations.map((c) => (c.length === 1 ? quoteString(c[0]!) : `row${tuple(c.map(quoteString))}`));
+  const unknown = `(${key} IS NULL OR ${key} NOT IN (${combos.join(', ') || 'NULL'}))`;
+  void ruleset;
+  return meter.filter ? `coalesce(${emit(meter.filter)}, false) AND ${unknown}` : unknown;
+}

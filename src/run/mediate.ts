@@ -1,0 +1,155 @@
+/**
+ * Runs the event path in DuckDB: files → typed rows → mediation stages → the table of mediated events
+ * (`__events`), where every input row has exactly one outcome: live (accepted), rejected, filtered or duplicate.
+ */
+import type { Database } from '../engine/duckdb/database.js';
+import { quoteString } from '../engine/duckdb/sql-types.js';
+import type { InputFile } from '../io/sources/local-files.js';
+import { DataError } from '../cli/errors.js';
+import type { RulesetIR } from '../ruleset/ir.js';
+import { INTERNAL, outcomeWhen, STATUS } from '../stages/stage.js';
+import { getStage } from '../stages/registry.js';
+import { ident, INTERNAL_COLUMNS, malformedTable, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
+import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
+import { enrichDuplicateKeysSql, type EnrichBody } from '../stages/enrich.js';
+
+export interface MalformedRow {
+  file: number;
+  line: number;
+  reason: string;
+  detail: string;
+}
+
+/** The SQL statements of mediation, also shown by `tally explain --sql`. */
+export interface MediationSql {
+  statements: string[];
+}
+
+/** Reads a file's column names (CSV header or Parquet schema); JSONL needs none. */
+export async function fileColumns(db: Database, file: InputFile, ruleset: RulesetIR): Promise<string[]> {
+  const { csv } = ruleset.input;
+  if (file.format === 'jsonl') return [];
+  if (file.format === 'parquet') return db.columns(`SELECT * FROM read_parquet(${quoteString(file.path)})`);
+  if (!csv.header) return ruleset.input.fields.map((f) => f.column);
+  const delim = file.format === 'tsv' ? '\t' : csv.delimiter;
+  try {
+    return await db.columns(`SELECT * FROM read_csv(${quoteString(file.path)}, header = true, all_varchar = true, delim = ${quoteString(delim)},
+      quote = ${quoteString(csv.quote)}, escape = ${quoteString(csv.escape)}, sample_size = 1, strict_mode = false, ignore_errors = true)`);
+  } catch (e) {
+    throw new DataError(`cannot read ${file.name}: ${firstLine(e)}`, 'check that the file is a readable, complete CSV (and its compression matches its name)');
+  }
+}
+
+export async function buildEvents(db: Database, ruleset: RulesetIR, files: InputFile[], explainOnly = false): Promise<MediationSql> {
+  const statements: string[] = [];
+  const exec = async (sql: string) => {
+    statements.push(sql);
+    if (!explainOnly) await db.run(sql);
+  };
+
+  // Sources: one SELECT per file, all as text columns named by the ruleset's fields.
+  const parts: string[] = [];
+  for (const [i, f] of files.entries()) {
+    const columns = await fileColumns(db, f, ruleset);
+    if (f.format !== 'jsonl') {
+      const missing = ruleset.input.fields.filter((fd) => !columns.includes(fd.column)).map((fd) => fd.column);
+      if (missing.length) {
+        throw new DataError(`${f.name} has no column ${missing.map((m) => `"${m}"`).join(', ')} (it has ${columns.join(', ')})`, 'check the file, or map its columns with input.fields.<name>.column');
+      }
+    }
+    parts.push(sourceSql(f, i, ruleset, columns));
+  }
+  await exec(`CREATE OR REPLACE TEMP VIEW __source AS\n${parts.join('\nUNION ALL\n')}`);
+
+  let relation = `(${typingSql('__source', ruleset)})`;
+  let fields = ruleset.input.fields.map((f) => f.name);
+  for (const [i, stage] of ruleset.stages.entries()) {
+    if (getStage(stage.kind)!.barrier) {
+      await exec(`CREATE OR REPLACE TEMP TABLE __stage_${i} AS SELECT * FROM ${relation}`);
+      relation = `__stage_${i}`;
+    }
+    relation = `(${stageSql(stage, relation, ruleset, fields)})`;
+    fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
+  }
+  relation = finalGuards(relation, ruleset, fields);
+  await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_TABLE} AS SELECT * FROM ${relation}`);
+  if (ruleset.stages.some((s) => s.kind === 'split')) {
+    // A transaction is accepted or rejected whole: reject the other parts of a rejected one.
+    await exec(`UPDATE ${EVENTS_TABLE} AS e SET ${INTERNAL.status} = '${STATUS.rejected}', ${INTERNAL.reason} = r.reason, ${INTERNAL.stage} = r.stage
+  FROM (SELECT ${INTERNAL.file} AS f, ${INTERNAL.line} AS l, min(${INTERNAL.reason}) AS reason, min(${INTERNAL.stage}) AS stage
+        FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} = '${STATUS.rejected}' GROUP BY 1, 2) AS r
+  WHERE e.${INTERNAL.file} = r.f AND e.${INTERNAL.line} = r.l AND (e.${INTERNAL.status} IS NULL OR e.${INTERNAL.status} = '${STATUS.filtered}')`);
+  }
+  return { statements };
+}
+
+/** Without a database (explain), the fields after a stage are approximated from the stage body. */
+function fieldsAfter(fields: string[], stage: { kind: string; body: unknown }): string[] {
+  const b = stage.body as Record<string, unknown>;
+  if (stage.kind === 'derive') return [...new Set([...fields, ...(b.fields as { name: string }[]).map((f) => f.name)])];
+  if (stage.kind === 'map') return [...new Set([...fields, b.into as string])];
+  if (stage.kind === 'enrich') return [...fields, ...(b.fields as { name: string }[]).map((f) => f.name)];
+  if (stage.kind === 'rename') return fields.map((f) => (b.pairs as [string, string][]).find(([o]) => o === f)?.[1] ?? f);
+  if (stage.kind === 'split') return [...new Set([...fields, ...(b.fields as Map<string, unknown>).keys()])];
+  return fields;
+}
+
+/**
+ * Last checks on live events: an event needs its time and account to be metered, and events a price matrix
+ * cannot price (with no default) are rejected here, with the matrix's reason, rather than dropped later.
+ */
+function finalGuards(relation: string, ruleset: RulesetIR, fields: string[]): string {
+  const ctx = (label: string) => stageSqlContext(ruleset, fields, label);
+  const t = ident(ruleset.input.eventTime);
+  const a = ident(ruleset.accountField);
+  let rel = `(SELECT * REPLACE (${outcomeWhen(`${t} IS NULL`, STATUS.rejected, `missing_${ruleset.input.eventTime}`, ctx('metering'))}) FROM ${relation})`;
+  rel = `(SELECT * REPLACE (${outcomeWhen(`${a} IS NULL OR CAST(${a} AS VARCHAR) = ''`, STATUS.rejected, `missing_${ruleset.accountField}`, ctx('metering'))}) FROM ${rel})`;
+  for (const charge of ruleset.charges) {
+    const meter = ruleset.meters.find((m) => m.name === charge.meter)!;
+    const cond = matrixGuardCondition(ruleset, meter, charge);
+    if (cond) rel = `(SELECT * REPLACE (${outcomeWhen(cond, STATUS.rejected, charge.matrixGuard!.reason, ctx(`price:${charge.name}`))}) FROM ${rel})`;
+  }
+  return rel;
+}
+
+/** Malformed CSV rows DuckDB set aside while reading, and the line correction of the rows after them. */
+export async function collectMalformed(db: Database, files: InputFile[]): Promise<MalformedRow[]> {
+  const rows: MalformedRow[] = [];
+  for (const [i, f] of files.entries()) {
+    if (f.format !== 'csv' && f.format !== 'tsv') continue;
+    const exists = await db.rows(`SELECT count(*) FROM duckdb_tables() WHERE table_name = '${malformedTable(i)}'`);
+    if (!exists.length || Number(exists[0]![0]) === 0) continue;
+    const found = await db.rows(`SELECT CAST(line AS BIGINT), error_type, error_message FROM ${malformedTable(i)} ORDER BY line`);
+    for (const [line, type, message] of found) {
+      rows.push({ file: i, line: Number(line), reason: 'malformed_row', detail: `${String(type).toLowerCase().replace(/ /g, '_')}: ${String(message)}` });
+    }
+    if (found.length) {
+      // Rows were numbered as if no line were malformed; shift each past the malformed lines before it.
+      const lines = found.map(([line], j) => Number(line) - j);
+      await db.run(`UPDATE ${EVENTS_TABLE} SET ${INTERNAL.line} = ${INTERNAL.line} + (SELECT count(*) FROM (VALUES ${lines.map((l) => `(${l})`).join(', ')}) AS m(g) WHERE m.g <= ${INTERNAL.line})
+        WHERE ${INTERNAL.file} = ${i}`);
+    }
+  }
+  return rows;
+}
+
+/** Refuses reference tables whose key repeats (the join would multiply events). */
+export async function checkReferenceTables(db: Database, ruleset: RulesetIR): Promise<void> {
+  for (const s of ruleset.stages) {
+    if (s.kind !== 'enrich') continue;
+    const b = s.body as EnrichBody;
+    let dups;
+    try {
+      dups = await db.rows(enrichDuplicateKeysSql(b, quoteString, ident));
+    } catch (e) {
+      throw new DataError(`cannot read the reference table ${b.file} of stage ${s.label}: ${firstLine(e)}`, 'check the path (relative to the ruleset) and that it has the `on` column');
+    }
+    if (dups.length) {
+      throw new DataError(`the reference table ${b.file} repeats the key ${dups.map(([k, n]) => `"${String(k)}" (${String(n)} times)`).join(', ')}`, 'each key must appear once');
+    }
+  }
+}
+
+export function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+}
