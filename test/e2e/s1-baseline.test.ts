@@ -1,0 +1,38 @@
+/**
+ * S1 of the reference benchmark, expressed as rulesets/bench/s1.yaml, must reproduce both baselines' charge
+ * file byte for byte (real DuckDB, real generator, 100,000 events with duplicates and bad rows).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, tally, tempDir } from '../helpers/cli.js';
+
+const BENCH = path.resolve(ROOT, '../shared/bench');
+
+describe('S1 reference workload', () => {
+  it('gives the baselines\' charges byte for byte on 100,000 events', () => {
+    const dir = tempDir();
+    const usage = path.join(dir, 'usage.csv');
+    execFileSync(process.execPath, [path.join(BENCH, 'gen-usage.mjs'), '100000', usage], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(BENCH, 'baseline-duckdb.mjs'), usage, path.join(dir, 'duckdb.csv')], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(BENCH, 'baseline-naive.mjs'), usage, path.join(dir, 'naive.csv')], { cwd: ROOT, stdio: 'pipe' });
+    const r = tally(['run', 'rulesets/bench/s1.yaml', usage, '--out', path.join(dir, 'out'), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const ours = fs.readFileSync(path.join(dir, 'out/charges.csv'));
+    expect(ours.length).toBeGreaterThan(1000);
+    expect(ours.equals(fs.readFileSync(path.join(dir, 'duckdb.csv')))).toBe(true);
+    expect(ours.equals(fs.readFileSync(path.join(dir, 'naive.csv')))).toBe(true);
+
+    const manifest = JSON.parse(r.stdout);
+    const c = manifest.counts;
+    expect(c.rows_read).toBe(100_100);
+    expect(c.accepted + c.rejected + c.duplicates + c.filtered).toBe(c.rows_read);
+    expect(c.duplicates).toBe(100);
+    // The same reasons the hand-written baseline counts.
+    expect(c.by_reason).toEqual({ invalid_quantity: 2, invalid_timestamp: 2, missing_account: 4, negative_quantity: 10, unknown_metric: 2 });
+    const rejects = fs.readFileSync(path.join(dir, 'out/rejects.csv'), 'utf8').trim().split('\n');
+    expect(rejects).toHaveLength(1 + 20);
+  });
+});
