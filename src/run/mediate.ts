@@ -2,7 +2,8 @@
  * Runs the event path in DuckDB: files → typed rows → mediation stages → the table of mediated events
  * (`__events`), where every input row has exactly one outcome: live (accepted), rejected, filtered or duplicate.
  */
-import type { Database } from '../engine/duckdb/database.js';
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { Database, Row } from '../engine/duckdb/database.js';
 import { quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import { DataError } from '../cli/errors.js';
@@ -31,12 +32,22 @@ export async function fileColumns(db: Database, file: InputFile, ruleset: Rulese
   if (file.format === 'jsonl') return [];
   if (file.format === 'parquet') return db.columns(`SELECT * FROM read_parquet(${quoteString(file.path)})`);
   if (!csv.header) return ruleset.input.fields.map((f) => f.column);
-  const delim = file.format === 'tsv' ? '\t' : csv.delimiter;
+  // The header is read as one raw line and parsed here: DuckDB's sniffer gives up on files whose later
+  // rows are malformed, and those rows must become rejects, not a failed run.
+  let first: Row[];
   try {
-    return await db.columns(`SELECT * FROM read_csv(${quoteString(file.path)}, header = true, all_varchar = true, delim = ${quoteString(delim)},
-      quote = ${quoteString(csv.quote)}, escape = ${quoteString(csv.escape)}, sample_size = 1, strict_mode = false, ignore_errors = true)`);
+    first = await db.rows(`SELECT line FROM read_csv(${quoteString(file.path)}, header = false, columns = {'line': 'VARCHAR'}, delim = E'\\x01',
+      quote = '', escape = '', auto_detect = false, compression = ${quoteString(file.compression)}) LIMIT 1`);
   } catch (e) {
-    throw new DataError(`cannot read ${file.name}: ${firstLine(e)}`, 'check that the file is a readable, complete CSV (and its compression matches its name)');
+    throw new DataError(`cannot read ${file.name}: ${firstLine(e)}`, 'check that the file is complete and its compression matches its name');
+  }
+  const line = String(first[0]?.[0] ?? '').replace(/^\uFEFF/, '');
+  if (!line) throw new DataError(`${file.name} is empty: it has no header line`, 'a CSV input needs a header naming its columns (or set input.csv.header: false)');
+  try {
+    const [names] = parseCsv(line, { delimiter: file.format === 'tsv' ? '\t' : csv.delimiter, quote: csv.quote, escape: csv.escape, relax_column_count: true }) as string[][];
+    return (names ?? []).map((n) => n.trim());
+  } catch (e) {
+    throw new DataError(`${file.name}: cannot read its header line: ${firstLine(e)}`, 'the first line must name the columns');
   }
 }
 

@@ -41,7 +41,7 @@ export async function writeRatedEvents(db: Database, ruleset: RulesetIR, lines: 
         e.__period AS period, ${quoteString(charge.name)} AS charge, p.line_id, p.amount_units, ${weight} AS w
       FROM (${chargeEventsSql(ruleset, meter, charge)}) AS e
       JOIN __priced AS p ON p.charge = ${quoteString(charge.name)} AND p.account = e.__account AND p.period_start = CAST(e.__period_start AS VARCHAR)
-        AND p.version = e.__version AND p.dims = ${dimKey}`;
+        AND p.version = e.__version AND coalesce(p.dims, '') = ${dimKey}`;
     return base;
   });
   const order = 'event_time, f, line, part';

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
 import { quoteString } from '../engine/duckdb/sql-types.js';
 import { resolveInputs, type InputFile } from '../io/sources/local-files.js';
@@ -84,7 +85,8 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   const db = await Database.open(opts.engine);
   try {
     const files = await resolveInputs(inputArgs, ruleset.input.format, out.staging);
-    const hashes = Promise.all(files.map((f) => hashFile(f.path)));
+    const hashes = Promise.all(files.map((f) => hashFile(f)));
+    hashes.catch(() => {}); // awaited below; a failure there fails the run
     lap('resolve');
     say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
     await checkReferenceTables(db, ruleset);
@@ -125,13 +127,27 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   }
 }
 
-async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Hashes a file for the manifest, and checks a gzip file to its end on the way: DuckDB reads a truncated
+ * gzip stream without complaint, which would silently lose the rows after the cut.
+ */
+async function hashFile(file: InputFile): Promise<{ sha256: string; bytes: number }> {
   const h = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of fs.createReadStream(file)) {
+  const source = fs.createReadStream(file.path);
+  const gunzip = file.compression === 'gzip' ? zlib.createGunzip() : null;
+  const checked = gunzip
+    ? new Promise<void>((resolve, reject) => {
+        gunzip.on('data', () => {}).on('end', resolve).on('error', (e) => reject(new DataError(`${file.name} is not a complete gzip file: ${e.message}`, 'the file may be truncated; fetch it again')));
+      })
+    : Promise.resolve();
+  for await (const chunk of source) {
     h.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
+    if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
   }
+  gunzip?.end();
+  await checked;
   return { sha256: h.digest('hex'), bytes };
 }
 
