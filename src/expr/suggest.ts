@@ -1,24 +1,45 @@
-/** "Did you mean": the closest candidate by edit distance, when it is close enough to be a likely typo. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * "Did you mean" suggestions for misspelt names (fields, functions, time zones, config keys).
+ * Distance is optimal string alignment (Levenshtein plus adjacent transpositions, so `amuont` is one
+ * edit from `amount`), compared case-insensitively; a case-only difference always wins.
+ */
+
+/** The closest candidate to `word`, or undefined when nothing is close enough to be a plausible typo. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  const lower = word.toLowerCase();
+  // Allow roughly one edit per three characters, at least one: `nme` → `name`, but not `x` → `id`.
+  const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+  for (const candidate of candidates) {
+    if (candidate === word) continue;
+    const d = editDistance(lower, candidate.toLowerCase());
+    if (d <= limit && d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
     }
   }
-  return row[b.length]!;
+  return best;
+}
+
+/** Optimal string alignment distance between two strings. */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => d[i]![j]!;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, at(i - 2, j - 2) + 1);
+      }
+      d[i]![j] = v;
+    }
+  }
+  return at(a.length, b.length);
 }
