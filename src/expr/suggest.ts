@@ -7,8 +7,9 @@
 /** The closest candidate to `word`, or undefined when nothing is close enough to be a plausible typo. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
-  // Allow roughly one edit per three characters, at least one: `nme` → `name`, but not `x` → `id`.
-  const limit = Math.max(1, Math.floor(word.length / 3));
+  // Allow two edits, or one per three characters for long words; never a rewrite of the whole word
+  // (`nme` → `name`, `amuont` → `amount`, but not `x` → `id`).
+  const limit = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1);
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -61,7 +61,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
   // Sources: one SELECT per file, all as text columns named by the ruleset's fields.
   const parts: string[] = [];
   for (const [i, f] of files.entries()) {
-    const columns = await fileColumns(db, f, ruleset);
+    const columns = explainOnly ? ruleset.input.fields.map((fd) => fd.column) : await fileColumns(db, f, ruleset);
     if (f.format !== 'jsonl') {
       const missing = ruleset.input.fields.filter((fd) => !columns.includes(fd.column)).map((fd) => fd.column);
       if (missing.length) {
