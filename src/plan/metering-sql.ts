@@ -25,9 +25,7 @@ export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: Char
   const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, duckdbDialect, ident);
   const t = ident(ruleset.input.eventTime);
   const period = periodBoundsSql(t, meter.period, ruleset.timezone);
-  const version = charge.versionStarts.length
-    ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= TIMESTAMP ${quoteString(s)} THEN ${i}`).join(' ')} ELSE 0 END`
-    : '0';
+  const version = versionSql(charge, t);
   const dims = meter.dimensions.map((d, i) => `CAST(${ident(d)} AS VARCHAR) AS __d${i}`);
   if (charge.timeOfDay) {
     const tod = charge.timeOfDay;
@@ -118,15 +116,27 @@ function percentageSql(charge: ChargeIR, source: string, order: string): string 
   return `SELECT *, CASE WHEN (${chargeable}) > 0 THEN ${perEvent} ELSE 0 END AS __event_amount FROM (${ranked})`;
 }
 
-/** Events of a charge whose dimension values the price matrix does not list, when it has no default. */
+/** Index of the price version in force at event time `t`. */
+export function versionSql(charge: ChargeIR, t: string): string {
+  return charge.versionStarts.length
+    ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= TIMESTAMP ${quoteString(s)} THEN ${i}`).join(' ')} ELSE 0 END`
+    : '0';
+}
+
+/** Events of a charge whose dimension values the price matrix of their version does not list (when it has no default). */
 export function matrixGuardCondition(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string | null {
   const g = charge.matrixGuard;
   if (!g) return null;
   const emit = (e: NonNullable<MeterIR['filter']>) => emitSql(e, duckdbDialect, ident);
-  const tuple = (vals: string[]) => `(${vals.join(', ')})`;
-  const key = g.dimensions.length === 1 ? `CAST(${ident(g.dimensions[0]!)} AS VARCHAR)` : `row(${g.dimensions.map((d) => `CAST(${ident(d)} AS VARCHAR)`).join(', ')})`;
-  const combos = g.combinations.map((c) => (c.length === 1 ? quoteString(c[0]!) : `row${tuple(c.map(quoteString))}`));
-  const unknown = `(${key} IS NULL OR ${key} NOT IN (${combos.join(', ') || 'NULL'}))`;
-  void ruleset;
+  const unknownIn = (v: { dimensions: string[]; combinations: string[][] } | null) => {
+    if (!v) return 'false';
+    const one = v.dimensions.length === 1;
+    const key = one ? `CAST(${ident(v.dimensions[0]!)} AS VARCHAR)` : `row(${v.dimensions.map((d) => `CAST(${ident(d)} AS VARCHAR)`).join(', ')})`;
+    const combos = v.combinations.map((c) => (one ? quoteString(c[0]!) : `row(${c.map(quoteString).join(', ')})`));
+    return `(${key} IS NULL OR ${key} NOT IN (${combos.join(', ') || 'NULL'}))`;
+  };
+  const unknown = g.byVersion.length === 1
+    ? unknownIn(g.byVersion[0]!)
+    : `(CASE ${versionSql(charge, ident(ruleset.input.eventTime))} ${g.byVersion.map((v, i) => `WHEN ${i} THEN ${unknownIn(v)}`).join(' ')} END)`;
   return meter.filter ? `coalesce(${emit(meter.filter)}, false) AND ${unknown}` : unknown;
 }

@@ -61,6 +61,7 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
 
   const base = readModel(model, p, path, cx, meter, billing, scope);
   const versions: PriceVersion[] = base ? [{ effectiveFrom: null, model: base.model }] : [];
+  const guards: VersionGuard[] = base ? [base.matrixGuard] : [];
   const versionStarts: string[] = [];
   ((p.versions as Raw[] | undefined) ?? []).forEach((v, j) => {
     if (!v) return;
@@ -75,6 +76,7 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
     if (m) {
       versionStarts.push(start);
       versions.push({ effectiveFrom: start, model: m.model });
+      guards.push(m.matrixGuard);
     }
   });
 
@@ -108,16 +110,20 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
     },
     versionStarts,
     timeOfDay: base.timeOfDay,
-    matrixGuard: base.matrixGuard,
+    matrixGuard: guards.some(Boolean)
+      ? { byVersion: guards.map((g) => (g ? { dimensions: g.dimensions, combinations: g.combinations } : null)), reason: guards.find(Boolean)!.reason }
+      : null,
     percentage: base.percentage,
   };
 }
+
+type VersionGuard = { dimensions: string[]; combinations: string[][]; reason: string } | null;
 
 interface ReadModel {
   model: PriceModel;
   extraDimension: string | null;
   timeOfDay: ChargeIR['timeOfDay'];
-  matrixGuard: ChargeIR['matrixGuard'];
+  matrixGuard: VersionGuard;
   percentage: ChargeIR['percentage'];
 }
 

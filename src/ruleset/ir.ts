@@ -92,8 +92,11 @@ export interface ChargeIR {
   versionStarts: string[];
   /** time_of_day: the dimension name and the bands, first match wins, `defaultBand` otherwise. */
   timeOfDay: { dimension: string; timezone: string; bands: TimeBand[]; defaultBand: string } | null;
-  /** matrix with no default: allowed value combinations; events outside are rejected with `reason`. */
-  matrixGuard: { dimensions: string[]; combinations: string[][]; reason: string } | null;
+  /**
+   * matrix with no default: per price version, the priced value combinations (null for a version that has a
+   * default price); events of a version outside its combinations are rejected with `reason`.
+   */
+  matrixGuard: { byVersion: ({ dimensions: string[]; combinations: string[][] } | null)[]; reason: string } | null;
   /** percentage: the monetary field and the per-event rules, evaluated in SQL. */
   percentage: { amount: TypedExpr } | null;
 }

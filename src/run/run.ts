@@ -114,7 +114,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
     lap('write');
     const fileHashes = await hashes;
-    const manifest = buildManifest(ruleset, files, counts, fileHashes, malformed, lines, await reasonCounts(db, malformed), timings);
+    const manifest = buildManifest(ruleset, files, counts, fileHashes, malformed, lines, await reasonCounts(db, ruleset, malformed), timings);
     manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     out.commit();
@@ -169,8 +169,15 @@ async function countOutcomes(db: Database, ruleset: RulesetIR, files: InputFile[
   });
 }
 
-async function reasonCounts(db: Database, malformed: MalformedRow[]): Promise<{ byReason: Record<string, number>; byStage: Manifest['counts']['by_stage'] }> {
-  const rows = await db.rows(`SELECT ${INTERNAL.stage}, ${INTERNAL.status}, ${INTERNAL.reason}, count(*) FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+async function reasonCounts(db: Database, ruleset: RulesetIR, malformed: MalformedRow[]): Promise<{ byReason: Record<string, number>; byStage: Manifest['counts']['by_stage'] }> {
+  // After a split, count input rows, not their parts: a row that kept no live part is counted once,
+  // by its reject if it has one.
+  const perRow = ruleset.stages.some((s) => s.kind === 'split')
+    ? `SELECT arg_min(${INTERNAL.stage}, k) AS ${INTERNAL.stage}, arg_min(${INTERNAL.status}, k) AS ${INTERNAL.status}, arg_min(${INTERNAL.reason}, k) AS ${INTERNAL.reason}
+       FROM (SELECT *, (CASE ${INTERNAL.status} WHEN '${STATUS.rejected}' THEN 0 ELSE 1 END, ${INTERNAL.split}) AS k FROM ${EVENTS_TABLE})
+       GROUP BY ${INTERNAL.file}, ${INTERNAL.line} HAVING NOT bool_or(${INTERNAL.status} IS NULL)`
+    : `SELECT * FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} IS NOT NULL`;
+  const rows = await db.rows(`SELECT ${INTERNAL.stage}, ${INTERNAL.status}, ${INTERNAL.reason}, count(*) FROM (${perRow}) GROUP BY ALL ORDER BY ALL`);
   const byReason: Record<string, number> = {};
   const byStage: Manifest['counts']['by_stage'] = {};
   const add = (stage: string, status: string, reason: string, n: number) => {
