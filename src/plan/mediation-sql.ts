@@ -9,10 +9,16 @@ import { castText, quoteString, sqlType } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import { getStage } from '../stages/registry.js';
-import { INTERNAL, STATUS, type StageSqlContext } from '../stages/stage.js';
+import { INTERNAL, OUTCOME_SEPARATOR, STATUS, type StageSqlContext } from '../stages/stage.js';
 
 export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const INTERNAL_COLUMNS: readonly string[] = Object.values(INTERNAL);
+
+/** The outcome text of the mediation chain as the columns of the events table. */
+export function outcomeColumns(): string {
+  const part = (i: number) => `nullif(split_part(${INTERNAL.outcome}, ${quoteString(OUTCOME_SEPARATOR)}, ${i}), '')`;
+  return `${part(1)} AS ${INTERNAL.status}, ${part(2)} AS ${INTERNAL.stage}, ${part(3)} AS ${INTERNAL.reason}, ${part(4)} AS ${INTERNAL.detail}`;
+}
 
 /** Name of the table DuckDB fills with a CSV file's malformed rows. */
 export const malformedTable = (i: number) => `__malformed_${i}`;
@@ -70,9 +76,9 @@ export function typingSql(from: string, ruleset: RulesetIR): string {
   const reason = `CASE ${checks.map(([c, r]) => `WHEN ${c} THEN ${r}`).join(' ')} END`;
   const detail = `CASE ${checks.map(([c, , f]) => `WHEN ${c} THEN ${f ? `${quoteString(`${f}=`)} || coalesce('"' || replace(${ident(f)}, '"', '""') || '"', 'null')` : 'NULL'}`).join(' ')} END`;
   const values = fields.map((f) => (f.type.kind === 'string' ? ident(f.name) : `${ident(`__typed_${f.name}`)} AS ${ident(f.name)}`));
+  const sep = quoteString(OUTCOME_SEPARATOR);
   return `SELECT ${INTERNAL.file}, ${INTERNAL.line}, CAST(0 AS INTEGER) AS ${INTERNAL.split},
-    CASE WHEN __reason IS NOT NULL THEN '${STATUS.rejected}' END AS ${INTERNAL.status}, __reason AS ${INTERNAL.reason},
-    CASE WHEN __reason IS NOT NULL THEN 'input' END AS ${INTERNAL.stage}, __detail AS ${INTERNAL.detail},
+    CASE WHEN __reason IS NOT NULL THEN '${STATUS.rejected}' || ${sep} || 'input' || ${sep} || __reason || ${sep} || coalesce(__detail, '') END AS ${INTERNAL.outcome},
     ${values.join(', ')}
   FROM (SELECT *, ${reason} AS __reason, ${detail} AS __detail
     FROM (SELECT *${typed.length ? `, ${typed.join(', ')}` : ''} FROM ${from}))`;

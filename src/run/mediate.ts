@@ -10,7 +10,7 @@ import { DataError } from '../cli/errors.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { INTERNAL, outcomeWhen, STATUS } from '../stages/stage.js';
 import { getStage } from '../stages/registry.js';
-import { ident, INTERNAL_COLUMNS, malformedTable, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
+import { ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
 import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
 import { enrichDuplicateKeysSql, type EnrichBody } from '../stages/enrich.js';
 
@@ -83,7 +83,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
   }
   relation = finalGuards(relation, ruleset, fields);
-  await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_TABLE} AS SELECT * FROM ${relation}`);
+  await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_TABLE} AS SELECT * EXCLUDE (${INTERNAL.outcome}), ${outcomeColumns()} FROM ${relation}`);
   if (ruleset.stages.some((s) => s.kind === 'split')) {
     // A transaction is accepted or rejected whole: reject the other parts of a rejected one.
     await exec(`UPDATE ${EVENTS_TABLE} AS e SET ${INTERNAL.status} = '${STATUS.rejected}', ${INTERNAL.reason} = r.reason, ${INTERNAL.stage} = r.stage

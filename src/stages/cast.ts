@@ -10,7 +10,7 @@ import { bool, obj, req, str } from '../ruleset/spec.js';
 import type { FieldType } from '../ruleset/ir.js';
 import { FIELD_TYPE_HINT, formatFieldType, parseFieldType } from './field-types.js';
 import { REASON } from './reason.js';
-import { detailOf, INTERNAL, outcomeWhen, STATUS, type StageDefinition } from './stage.js';
+import { detailOf, LIVE, outcomeWhen, STATUS, type StageDefinition } from './stage.js';
 
 interface CastBody {
   field: string;
@@ -53,13 +53,12 @@ export const castStage: StageDefinition<CastBody> = {
     const col = ctx.ident(b.field);
     const text = b.from.kind === 'string' ? col : `CAST(${col} AS VARCHAR)`;
     const empty = `(${col} IS NULL OR trim(${text}) = '')`;
-    const converted = ctx.castText(text, b.to);
-    const bad = b.required ? `${empty} OR ${converted} IS NULL` : `NOT ${empty} AND ${converted} IS NULL`;
-    // Outcome first (it needs the original text), then the converted value.
-    return `SELECT * REPLACE (CASE WHEN ${INTERNAL.status} IS NULL THEN ${converted} END AS ${col})
+    const bad = b.required ? `${empty} OR __converted IS NULL` : `NOT ${empty} AND __converted IS NULL`;
+    // The conversion is computed once (inner projection); the outcome needs the original text, the value the result.
+    return `SELECT * EXCLUDE (__converted) REPLACE (CASE WHEN ${LIVE} THEN __converted END AS ${col})
   FROM (SELECT * REPLACE (
     ${outcomeWhen(bad, STATUS.rejected, b.reason, ctx, detailOf(b.field, text, ctx))})
-  FROM ${from})`;
+  FROM (SELECT *, ${ctx.castText(text, b.to)} AS __converted FROM ${from}))`;
   },
   explain: (b) => `cast ${b.field} to ${formatFieldType(b.to)}${b.required ? ' (required)' : ''}, else reject as ${b.reason}`,
 };

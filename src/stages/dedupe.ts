@@ -11,7 +11,7 @@
  */
 import { obj, str, strings } from '../ruleset/spec.js';
 import { REASON } from './reason.js';
-import { INTERNAL, STATUS, type StageDefinition } from './stage.js';
+import { INTERNAL, LIVE, outcomeSql, STATUS, type StageDefinition } from './stage.js';
 
 interface DedupeBody {
   key: string[];
@@ -43,18 +43,13 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
     const ranked = `SELECT ${id.join(', ')},
       row_number() OVER w AS __rank, ${payload} AS __payload, first_value(${payload}) OVER w AS __first_payload
     FROM ${from} SEMI JOIN (
-      SELECT ${keyList} FROM ${from} WHERE ${INTERNAL.status} IS NULL AND ${notNull} GROUP BY ALL HAVING count(*) > 1
+      SELECT ${keyList} FROM ${from} WHERE ${LIVE} AND ${notNull} GROUP BY ALL HAVING count(*) > 1
     ) AS __dup_keys USING (${keyList})
-    WHERE ${INTERNAL.status} IS NULL
+    WHERE ${LIVE}
     WINDOW w AS (PARTITION BY ${keyList} ORDER BY ${id.join(', ')})`;
-    const later = `__d.__rank > 1`;
-    const same = `__d.__payload = __d.__first_payload`;
-    const pick = (col: string, dup: string, conflict: string) =>
-      `CASE WHEN ${later} AND ${same} THEN ${dup} WHEN ${later} THEN ${conflict} ELSE __t.${col} END AS ${col}`;
-    return `SELECT __t.* REPLACE (
-    ${pick(INTERNAL.status, ctx.literal(STATUS.duplicate), ctx.literal(STATUS.rejected))},
-    ${pick(INTERNAL.reason, ctx.literal('duplicate'), ctx.literal(b.reason))},
-    ${pick(INTERNAL.stage, ctx.literal(ctx.label), ctx.literal(ctx.label))})
+    const outcome = `CASE WHEN __d.__rank > 1 AND __d.__payload = __d.__first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
+      WHEN __d.__rank > 1 THEN ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} ELSE __t.${INTERNAL.outcome} END`;
+    return `SELECT __t.* REPLACE (${outcome} AS ${INTERNAL.outcome})
   FROM ${from} AS __t LEFT JOIN (${ranked}) AS __d USING (${id.join(', ')})`;
   },
   explain: (b) => `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}`,

@@ -2,9 +2,11 @@
  * What every mediation stage kind provides: its YAML spec (data), a semantic compile against the fields in
  * scope, and its SQL over the previous relation. One file per kind; `registry.ts` lists them explicitly.
  *
- * Every relation in the mediation chain carries the event's fields plus the internal columns below.
- * A row is "live" while `__status` is NULL; a stage that rejects or filters sets status, reason and stage once,
- * and later stages leave it alone, so each row ends with exactly one outcome.
+ * Every relation in the mediation chain carries the event's fields plus __file, __line, __split and __outcome.
+ * A row is "live" while `__outcome` is NULL; a stage that rejects or filters sets it once (status, stage, reason
+ * and detail in one text, so each stage evaluates its condition once per row), and later stages leave it alone:
+ * each row ends with exactly one outcome. The table of mediated events splits it into __status, __stage,
+ * __reason and __detail.
  */
 import type { Node } from 'yaml';
 import type { SqlDialect } from '../expr/dialect.js';
@@ -14,6 +16,8 @@ import type { Spec } from '../ruleset/spec.js';
 
 export const INTERNAL = {
   file: '__file',
+  /** In the mediation chain: NULL while live, else `status␟stage␟reason␟detail` (␟ = U+001F). */
+  outcome: '__outcome',
   line: '__line',
   split: '__split',
   status: '__status',
@@ -74,16 +78,21 @@ export interface StageDefinition<Body = unknown> {
   explain(body: Body): string;
 }
 
-/** SQL that sets a row's outcome when `condition` holds on a live row. */
+/** SQL condition: the row is still live (no stage has rejected, filtered or dropped it). */
+export const LIVE = `${'__outcome'} IS NULL`;
+
+/** The unit separator between the parts of `__outcome`. */
+export const OUTCOME_SEPARATOR = '\u001f';
+
+/** SQL text of an outcome: status, stage, reason, then the detail expression (or nothing). */
+export function outcomeSql(status: string, stage: string, reason: string, ctx: Pick<StageSqlContext, 'literal'>, detailSql?: string): string {
+  const head = ctx.literal([status, stage, reason, ''].join(OUTCOME_SEPARATOR));
+  return detailSql ? `(${head} || coalesce(${detailSql}, ''))` : head;
+}
+
+/** SQL (a REPLACE item) that sets a live row's outcome when `condition` holds. */
 export function outcomeWhen(condition: string, status: string, reason: string, ctx: StageSqlContext, detailSql?: string): string {
-  const live = `${INTERNAL.status} IS NULL AND (${condition})`;
-  const set = (col: string, value: string) => `CASE WHEN ${live} THEN ${value} ELSE ${col} END AS ${col}`;
-  return [
-    set(INTERNAL.status, ctx.literal(status)),
-    set(INTERNAL.reason, ctx.literal(reason)),
-    set(INTERNAL.stage, ctx.literal(ctx.label)),
-    ...(detailSql ? [set(INTERNAL.detail, detailSql)] : []),
-  ].join(',\n    ');
+  return `CASE WHEN ${LIVE} AND (${condition}) THEN ${outcomeSql(status, ctx.label, reason, ctx, detailSql)} ELSE ${INTERNAL.outcome} END AS ${INTERNAL.outcome}`;
 }
 
 /** `field="value"` as SQL text, for the detail of a rejected row. */
