@@ -22,7 +22,7 @@ export function problem(code: ExprProblemCode, message: string, at: Span): ExprP
   return { code, message, start: at.start, end: at.end };
 }
 
-/** `, did you mean "amount"?` or nothing. */
+/** ` (did you mean "amount"?)` or nothing; the same wording as the ruleset's own diagnostics. */
 export function didYouMean(suggestion: string | undefined): string {
-  return suggestion === undefined ? '' : `; did you mean "${suggestion}"?`;
+  return suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
 }

@@ -49,7 +49,9 @@ export function sourceSql(file: InputFile, index: number, ruleset: RulesetIR, fi
   const columns = `{${fileColumns.map((c) => `${quoteString(c)}: 'VARCHAR'`).join(', ')}}`;
   const nulls = csv.nullText !== null ? `, nullstr = [${quoteString(csv.nullText)}, '']` : '';
   const cols = input.fields.map((f) => `${ident(f.column)} AS ${ident(f.name)}`);
-  return `SELECT ${internal}, CAST(row_number() OVER () AS BIGINT) + ${csv.header ? 1 : 0} AS ${INTERNAL.line}, CAST(NULL AS VARCHAR) AS __malformed, ${cols.join(', ')}
+  // No row_number() here: it would force the whole chain onto one thread. CSV lines come from the row ids of the
+  // first materialized table (see run/mediate.ts).
+  return `SELECT ${internal}, CAST(NULL AS BIGINT) AS ${INTERNAL.line}, CAST(NULL AS VARCHAR) AS __malformed, ${cols.join(', ')}
   FROM read_csv(${quoteString(file.path)}, columns = ${columns}, header = ${csv.header}, delim = ${quoteString(delim)},
     quote = ${quoteString(csv.quote)}, escape = ${quoteString(csv.escape)}, auto_detect = false, strict_mode = true,
     store_rejects = true, rejects_table = '${malformedTable(index)}', rejects_scan = '__malformed_scan_${index}',
@@ -100,5 +102,6 @@ export function stageSqlContext(ruleset: RulesetIR, fields: readonly string[], l
 
 export function stageSql(stage: StageIR, from: string, ruleset: RulesetIR, fields: readonly string[]): string {
   const def = getStage(stage.kind)!;
+  if (!def.toSql) throw new Error(`stage ${stage.kind} runs only in place, on a materialized table`);
   return def.toSql(stage.body, from, stageSqlContext(ruleset, fields, stage.label));
 }

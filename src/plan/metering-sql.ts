@@ -6,9 +6,9 @@
 import { emitSql } from '../expr/index.js';
 import { duckdbDialect } from '../expr/dialect.js';
 import { quoteString } from '../engine/duckdb/sql-types.js';
-import { periodBoundsSql, timeBandSql } from '../engine/duckdb/time-sql.js';
+import { localPeriodStart, periodBoundsSql, timeBandSql } from '../engine/duckdb/time-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
-import { INTERNAL } from '../stages/stage.js';
+import { INTERNAL, LIVE } from '../stages/stage.js';
 import { ident } from './mediation-sql.js';
 
 export const EVENTS_TABLE = '__events';
@@ -24,16 +24,16 @@ export interface LineColumns {
 export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
   const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, duckdbDialect, ident);
   const t = ident(ruleset.input.eventTime);
-  const period = periodBoundsSql(t, meter.period, ruleset.timezone);
   const version = versionSql(charge, t);
   const dims = meter.dimensions.map((d, i) => `CAST(${ident(d)} AS VARCHAR) AS __d${i}`);
   if (charge.timeOfDay) {
     const tod = charge.timeOfDay;
     dims.push(`${timeBandSql(t, tod.timezone, tod.bands, tod.defaultBand)} AS __d${meter.dimensions.length}`);
   }
-  const where = [`${INTERNAL.status} IS NULL`, ...(meter.filter ? [`coalesce(${emit(meter.filter)}, false)`] : [])].join(' AND ');
-  return `SELECT CAST(${ident(ruleset.accountField)} AS VARCHAR) AS __account, ${period.start} AS __period_start, ${period.end} AS __period_end,
-    ${period.label} AS __period, ${version} AS __version${dims.map((d) => `, ${d}`).join('')},
+  const where = [LIVE, ...(meter.filter ? [`coalesce(${emit(meter.filter)}, false)`] : [])].join(' AND ');
+  // Events carry only the local start of their period; UTC bounds and labels are computed per line.
+  return `SELECT CAST(${ident(ruleset.accountField)} AS VARCHAR) AS __account, ${localPeriodStart(t, meter.period, ruleset.timezone)} AS __local_start,
+    ${version} AS __version${dims.map((d) => `, ${d}`).join('')},
     ${meter.value ? emit(meter.value) : 'NULL'} AS __value, ${t} AS __time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}
     ${charge.percentage ? `, ${emit(charge.percentage.amount)} AS __amount` : ''}
   FROM ${EVENTS_TABLE} WHERE ${where}`;
@@ -47,7 +47,8 @@ export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: Char
 export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
   const events = chargeEventsSql(ruleset, meter, charge);
   const dimCount = charge.dimensions.length;
-  const keys = ['__account', '__period_start', '__period_end', '__period', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)];
+  const keys = ['__account', '__local_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)];
+  const period = periodBoundsSql('__local_start', meter.period, ruleset.timezone);
   const order = `__time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}`;
   let source = `(${events})`;
   let quantity: string;
@@ -77,8 +78,8 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
       break;
     case 'time_weighted_sum': {
       // Each reading holds until the next reading of the same series in the period, the last until the period end.
-      const series = ['__account', '__period_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)].join(', ');
-      source = `(SELECT *, CAST(epoch(coalesce(lead(__time) OVER (PARTITION BY ${series} ORDER BY ${order}), __period_end)) - epoch(__time) AS BIGINT) AS __seconds FROM ${source})`;
+      const series = ['__account', '__local_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)].join(', ');
+      source = `(SELECT *, CAST(epoch(coalesce(lead(__time) OVER (PARTITION BY ${series} ORDER BY ${order}), ${period.end})) - epoch(__time) AS BIGINT) AS __seconds FROM ${source})`;
       quantity = 'sum(__value * __seconds)';
       aux = String(SECONDS[meter.timeUnit]);
       break;
@@ -89,9 +90,12 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
     source = `(${percentageSql(charge, source, order)})`;
     eventAmount = ', CAST(sum(__event_amount) AS VARCHAR) AS __event_amount';
   }
-  return `SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}
-  FROM ${source} AS __e
-  GROUP BY ${keys.join(', ')}`;
+  const lineKeys = keys.filter((k) => k !== '__local_start');
+  return `SELECT __account, ${period.start} AS __period_start, ${period.end} AS __period_end, ${period.label} AS __period, ${lineKeys.slice(1).join(', ')},
+    __quantity, __aux${eventAmount ? ', __event_amount' : ''}
+  FROM (SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}
+    FROM ${source} AS __e
+    GROUP BY ${keys.join(', ')})`;
 }
 
 /**
@@ -104,7 +108,7 @@ function percentageSql(charge: ChargeIR, source: string, order: string): string 
   if (version0.model !== 'percentage') throw new Error('percentage SQL for a non-percentage charge');
   const rules = version0;
   const d = (x: { toFixed(): string }) => `CAST(${quoteString(x.toFixed())} AS DECIMAL(38, 12))`;
-  const group = `__account, __period_start, __version, ${charge.dimensions.map((_, i) => `__d${i}`).join(', ') || '1'}`;
+  const group = `__account, __local_start, __version, ${charge.dimensions.map((_, i) => `__d${i}`).join(', ') || '1'}`;
   const amount = 'CAST(__amount AS DECIMAL(38, 12))';
   const ranked = `SELECT *,
       sum(CASE WHEN __n0 > ${rules.freeUnits} THEN ${amount} ELSE 0 END) OVER (PARTITION BY ${group} ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS __cum

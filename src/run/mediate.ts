@@ -8,7 +8,7 @@ import { quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import { DataError } from '../cli/errors.js';
 import type { RulesetIR } from '../ruleset/ir.js';
-import { INTERNAL, outcomeWhen, STATUS } from '../stages/stage.js';
+import { INTERNAL, outcomeSelect, outcomeUpdate, STATUS, type StageOutcome, type StageSqlContext } from '../stages/stage.js';
 import { getStage } from '../stages/registry.js';
 import { ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
 import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
@@ -51,7 +51,20 @@ export async function fileColumns(db: Database, file: InputFile, ruleset: Rulese
   }
 }
 
-export async function buildEvents(db: Database, ruleset: RulesetIR, files: InputFile[], explainOnly = false): Promise<MediationSql> {
+/** The physical table of mediated events; `__events` is a view over it with lines and outcomes decoded. */
+export const EVENTS_STORE = '__events_t';
+
+export interface BuiltEvents extends MediationSql {
+  malformed: MalformedRow[];
+}
+
+/**
+ * Builds the mediated events. The chain streams until a stage needs its input materialized (dedupe, split) or
+ * until the end; after a materialization, stages that only decide outcomes run as UPDATEs of the rows they hit,
+ * so a ruleset like S1 copies its rows once. CSV rows get their line numbers from the first materialized table,
+ * whose row ids follow the files (DuckDB keeps insertion order), which keeps the reading parallel.
+ */
+export async function buildEvents(db: Database, ruleset: RulesetIR, files: InputFile[], explainOnly = false): Promise<BuiltEvents> {
   const statements: string[] = [];
   const exec = async (sql: string) => {
     statements.push(sql);
@@ -74,24 +87,90 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   let relation = `(${typingSql('__source', ruleset)})`;
   let fields = ruleset.input.fields.map((f) => f.name);
-  for (const [i, stage] of ruleset.stages.entries()) {
-    if (getStage(stage.kind)!.barrier) {
-      await exec(`CREATE OR REPLACE TEMP TABLE __stage_${i} AS SELECT * FROM ${relation}`);
-      relation = `__stage_${i}`;
+  let table: string | null = null; // the materialized table `relation` reads, when nothing streams on top of it
+  let first: string | null = null;
+  let malformed: MalformedRow[] = [];
+  let lineSql: string = INTERNAL.line;
+
+  const materialize = async (name: string) => {
+    await exec(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${relation}`);
+    if (first === null) {
+      first = name;
+      if (!explainOnly) malformed = await collectMalformed(db, files);
+      lineSql = explainOnly ? `coalesce(${INTERNAL.line}, rowid + 2)` : await lineFormula(db, name, ruleset, files, malformed);
+      table = name;
+      relation = `(SELECT * REPLACE (${lineSql} AS ${INTERNAL.line}) FROM ${name})`;
+    } else {
+      table = name;
+      relation = name;
     }
-    relation = `(${stageSql(stage, relation, ruleset, fields)})`;
-    fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
+  };
+
+  for (const [i, stage] of ruleset.stages.entries()) {
+    const def = getStage(stage.kind)!;
+    const ctx = stageSqlContext(ruleset, fields, stage.label);
+    if (def.barrier && table === null) await materialize(`__stage_${i}`);
+    if (table !== null && def.toUpdateSql) {
+      await exec(def.toUpdateSql(stage.body, table, ctx));
+    } else if (table !== null && def.outcome) {
+      await exec(outcomeUpdate(def.outcome(stage.body, ctx), table, ctx));
+    } else {
+      relation = `(${stageSql(stage, relation, ruleset, fields)})`;
+      table = null;
+      fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
+    }
   }
-  relation = finalGuards(relation, ruleset, fields);
-  await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_TABLE} AS SELECT * EXCLUDE (${INTERNAL.outcome}), ${outcomeColumns()} FROM ${relation}`);
+
+  const guards = finalGuards(ruleset, fields);
+  if (table !== null) {
+    for (const g of guards) await exec(outcomeUpdate(g.outcome, table, g.ctx));
+    await exec(`ALTER TABLE ${table} RENAME TO ${EVENTS_STORE}`);
+  } else {
+    for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;
+    const store = first === null ? EVENTS_STORE : '__events_final';
+    relation = `(SELECT * FROM ${relation})`;
+    table = null;
+    if (first === null) {
+      await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
+      if (!explainOnly) malformed = await collectMalformed(db, files);
+      lineSql = explainOnly ? `coalesce(${INTERNAL.line}, rowid + 2)` : await lineFormula(db, EVENTS_STORE, ruleset, files, malformed);
+    } else {
+      await exec(`CREATE OR REPLACE TEMP TABLE ${store} AS SELECT * FROM ${relation}`);
+      await exec(`ALTER TABLE ${store} RENAME TO ${EVENTS_STORE}`);
+      lineSql = INTERNAL.line;
+    }
+  }
+  await exec(`CREATE OR REPLACE TEMP VIEW ${EVENTS_TABLE} AS SELECT * REPLACE (${lineSql} AS ${INTERNAL.line}), ${outcomeColumns()} FROM ${EVENTS_STORE}`);
+
   if (ruleset.stages.some((s) => s.kind === 'split')) {
     // A transaction is accepted or rejected whole: reject the other parts of a rejected one.
-    await exec(`UPDATE ${EVENTS_TABLE} AS e SET ${INTERNAL.status} = '${STATUS.rejected}', ${INTERNAL.reason} = r.reason, ${INTERNAL.stage} = r.stage
-  FROM (SELECT ${INTERNAL.file} AS f, ${INTERNAL.line} AS l, min(${INTERNAL.reason}) AS reason, min(${INTERNAL.stage}) AS stage
-        FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} = '${STATUS.rejected}' GROUP BY 1, 2) AS r
-  WHERE e.${INTERNAL.file} = r.f AND e.${INTERNAL.line} = r.l AND (e.${INTERNAL.status} IS NULL OR e.${INTERNAL.status} = '${STATUS.filtered}')`);
+    await exec(`UPDATE ${EVENTS_STORE} SET ${INTERNAL.outcome} = r.outcome
+  FROM (SELECT ${INTERNAL.file} AS f, ${INTERNAL.line} AS l, min(${INTERNAL.outcome}) AS outcome
+        FROM ${EVENTS_STORE} WHERE starts_with(${INTERNAL.outcome}, '${STATUS.rejected}') GROUP BY 1, 2) AS r
+  WHERE ${EVENTS_STORE}.${INTERNAL.file} = r.f AND ${EVENTS_STORE}.${INTERNAL.line} = r.l
+    AND (${EVENTS_STORE}.${INTERNAL.outcome} IS NULL OR starts_with(${EVENTS_STORE}.${INTERNAL.outcome}, '${STATUS.filtered}'))`);
   }
-  return { statements };
+  return { statements, malformed };
+}
+
+/**
+ * Line numbers of CSV rows from the first materialized table: the row's place in its file (row ids follow the
+ * files), plus the header, plus the malformed records DuckDB set aside before it. JSONL and Parquet rows carry
+ * their own line.
+ */
+async function lineFormula(db: Database, table: string, ruleset: RulesetIR, files: InputFile[], malformed: MalformedRow[]): Promise<string> {
+  const starts = await db.rows(`SELECT ${INTERNAL.file}, min(rowid) FROM ${table} WHERE ${INTERNAL.line} IS NULL GROUP BY 1`);
+  if (!starts.length) return INTERNAL.line;
+  const header = ruleset.input.csv.header ? 1 : 0;
+  const base = `(rowid - CASE ${INTERNAL.file} ${starts.map(([f, s]) => `WHEN ${Number(f)} THEN ${Number(s)}`).join(' ')} END + 1 + ${header})`;
+  const shifts = files.flatMap((_, i) => {
+    const g = malformed.filter((m) => m.file === i).map((m, j) => m.line - j);
+    if (!g.length) return [];
+    // Rows were numbered as if no record were malformed; each malformed record at or before a row shifts it by one.
+    return [`WHEN ${i} THEN ${g.map((x) => `CASE WHEN ${base} >= ${x} THEN 1 ELSE 0 END`).join(' + ')}`];
+  });
+  const shift = shifts.length ? ` + CASE ${INTERNAL.file} ${shifts.join(' ')} ELSE 0 END` : '';
+  return `coalesce(${INTERNAL.line}, CAST(${base}${shift} AS BIGINT))`;
 }
 
 /** Without a database (explain), the fields after a stage are approximated from the stage body. */
@@ -109,18 +188,20 @@ function fieldsAfter(fields: string[], stage: { kind: string; body: unknown }): 
  * Last checks on live events: an event needs its time and account to be metered, and events a price matrix
  * cannot price (with no default) are rejected here, with the matrix's reason, rather than dropped later.
  */
-function finalGuards(relation: string, ruleset: RulesetIR, fields: string[]): string {
+function finalGuards(ruleset: RulesetIR, fields: string[]): { outcome: StageOutcome; ctx: StageSqlContext }[] {
   const ctx = (label: string) => stageSqlContext(ruleset, fields, label);
   const t = ident(ruleset.input.eventTime);
   const a = ident(ruleset.accountField);
-  let rel = `(SELECT * REPLACE (${outcomeWhen(`${t} IS NULL`, STATUS.rejected, `missing_${ruleset.input.eventTime}`, ctx('metering'))}) FROM ${relation})`;
-  rel = `(SELECT * REPLACE (${outcomeWhen(`${a} IS NULL OR CAST(${a} AS VARCHAR) = ''`, STATUS.rejected, `missing_${ruleset.accountField}`, ctx('metering'))}) FROM ${rel})`;
+  const guards = [
+    { outcome: { condition: `${t} IS NULL`, status: STATUS.rejected, reason: `missing_${ruleset.input.eventTime}` }, ctx: ctx('metering') },
+    { outcome: { condition: `${a} IS NULL OR CAST(${a} AS VARCHAR) = ''`, status: STATUS.rejected, reason: `missing_${ruleset.accountField}` }, ctx: ctx('metering') },
+  ];
   for (const charge of ruleset.charges) {
     const meter = ruleset.meters.find((m) => m.name === charge.meter)!;
-    const cond = matrixGuardCondition(ruleset, meter, charge);
-    if (cond) rel = `(SELECT * REPLACE (${outcomeWhen(cond, STATUS.rejected, charge.matrixGuard!.reason, ctx(`price:${charge.name}`))}) FROM ${rel})`;
+    const condition = matrixGuardCondition(ruleset, meter, charge);
+    if (condition) guards.push({ outcome: { condition, status: STATUS.rejected, reason: charge.matrixGuard!.reason }, ctx: ctx(`price:${charge.name}`) });
   }
-  return rel;
+  return guards;
 }
 
 /** Malformed CSV rows DuckDB set aside while reading, and the line correction of the rows after them. */
@@ -133,12 +214,6 @@ export async function collectMalformed(db: Database, files: InputFile[]): Promis
     const found = await db.rows(`SELECT CAST(line AS BIGINT), error_type, error_message FROM ${malformedTable(i)} ORDER BY line`);
     for (const [line, type, message] of found) {
       rows.push({ file: i, line: Number(line), reason: 'malformed_row', detail: `${String(type).toLowerCase().replace(/ /g, '_')}: ${String(message)}` });
-    }
-    if (found.length) {
-      // Rows were numbered as if no line were malformed; shift each past the malformed lines before it.
-      const lines = found.map(([line], j) => Number(line) - j);
-      await db.run(`UPDATE ${EVENTS_TABLE} SET ${INTERNAL.line} = ${INTERNAL.line} + (SELECT count(*) FROM (VALUES ${lines.map((l) => `(${l})`).join(', ')}) AS m(g) WHERE m.g <= ${INTERNAL.line})
-        WHERE ${INTERNAL.file} = ${i}`);
     }
   }
   return rows;

@@ -14,6 +14,7 @@ import type { Database } from '../engine/duckdb/database.js';
 import { quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import { chargeEventsSql } from '../plan/metering-sql.js';
+import { periodBoundsSql } from '../engine/duckdb/time-sql.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { INTERNAL } from '../stages/stage.js';
 import type { ChargeLine } from './rate.js';
@@ -38,9 +39,9 @@ export async function writeRatedEvents(db: Database, ruleset: RulesetIR, lines: 
       ? 'CAST(CAST(__amount AS DECIMAL(38, 12)) * 1000000000000 AS HUGEINT)'
       : meter.aggregation === 'sum' ? `CAST(__value * ${10n ** BigInt(valueScale)} AS HUGEINT)` : 'CAST(1 AS HUGEINT)';
     const base = `SELECT e.${INTERNAL.file} AS f, e.${INTERNAL.line} AS line, e.${INTERNAL.split} AS part, e.__time AS event_time, e.__account AS account,
-        e.__period AS period, ${quoteString(charge.name)} AS charge, p.line_id, p.amount_units, ${weight} AS w
+        ${periodBoundsSql('e.__local_start', meter.period, ruleset.timezone).label} AS period, ${quoteString(charge.name)} AS charge, p.line_id, p.amount_units, ${weight} AS w
       FROM (${chargeEventsSql(ruleset, meter, charge)}) AS e
-      JOIN __priced AS p ON p.charge = ${quoteString(charge.name)} AND p.account = e.__account AND p.period_start = CAST(e.__period_start AS VARCHAR)
+      JOIN __priced AS p ON p.charge = ${quoteString(charge.name)} AND p.account = e.__account AND p.period_start = CAST(${periodBoundsSql('e.__local_start', meter.period, ruleset.timezone).start} AS VARCHAR)
         AND p.version = e.__version AND coalesce(p.dims, '') = ${dimKey}`;
     return base;
   });

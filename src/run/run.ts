@@ -18,7 +18,7 @@ import { dec, Decimal } from '../pricing/index.js';
 import { EVENTS_TABLE } from '../plan/metering-sql.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { INTERNAL, STATUS } from '../stages/stage.js';
-import { buildEvents, checkReferenceTables, collectMalformed, firstLine, type MalformedRow } from './mediate.js';
+import { buildEvents, checkReferenceTables, firstLine, type MalformedRow } from './mediate.js';
 import { rateCharges, type ChargeLine } from './rate.js';
 import { writeRatedEvents } from './rated-events.js';
 
@@ -90,13 +90,13 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     lap('resolve');
     say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
     await checkReferenceTables(db, ruleset);
+    let malformed: MalformedRow[];
     try {
-      await buildEvents(db, ruleset, files);
+      ({ malformed } = await buildEvents(db, ruleset, files));
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(`cannot read the input: ${firstLine(e)}`, 'check that each file is complete and in the declared format (a truncated .gz or a non-Parquet file cannot be read)');
     }
-    const malformed = await collectMalformed(db, files);
     lap('mediate');
     const counts = await countOutcomes(db, ruleset, files, malformed);
     const total = counts.reduce((n, c) => n + c.rows_read, 0);

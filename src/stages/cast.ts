@@ -10,7 +10,7 @@ import { bool, obj, req, str } from '../ruleset/spec.js';
 import type { FieldType } from '../ruleset/ir.js';
 import { FIELD_TYPE_HINT, formatFieldType, parseFieldType } from './field-types.js';
 import { REASON } from './reason.js';
-import { detailOf, LIVE, outcomeWhen, STATUS, type StageDefinition } from './stage.js';
+import { detailOf, outcomeWhen, STATUS, type StageDefinition } from './stage.js';
 
 interface CastBody {
   field: string;
@@ -52,13 +52,16 @@ export const castStage: StageDefinition<CastBody> = {
   toSql(b, from, ctx) {
     const col = ctx.ident(b.field);
     const text = b.from.kind === 'string' ? col : `CAST(${col} AS VARCHAR)`;
-    const empty = `(${col} IS NULL OR trim(${text}) = '')`;
-    const bad = b.required ? `${empty} OR __converted IS NULL` : `NOT ${empty} AND __converted IS NULL`;
-    // The conversion is computed once (inner projection); the outcome needs the original text, the value the result.
-    return `SELECT * EXCLUDE (__converted) REPLACE (CASE WHEN ${LIVE} THEN __converted END AS ${col})
-  FROM (SELECT * REPLACE (
-    ${outcomeWhen(bad, STATUS.rejected, b.reason, ctx, detailOf(b.field, text, ctx))})
-  FROM (SELECT *, ${ctx.castText(text, b.to)} AS __converted FROM ${from}))`;
+    const converted = ctx.castText(text, b.to);
+    // Empty text converts to NULL too, so a required field fails on the conversion alone; otherwise the
+    // (costlier) emptiness check runs only on the rows whose conversion failed.
+    const bad = b.required ? `${converted} IS NULL` : `${converted} IS NULL AND NOT (${col} IS NULL OR trim(${text}) = '')`;
+    // One projection: DuckDB computes the repeated conversion once (common subexpressions); split over two
+    // projections, it would inline and compute it twice. A failed conversion leaves the value NULL.
+    return `SELECT * REPLACE (
+    ${outcomeWhen(bad, STATUS.rejected, b.reason, ctx, detailOf(b.field, text, ctx))},
+    ${converted} AS ${col})
+  FROM ${from}`;
   },
   explain: (b) => `cast ${b.field} to ${formatFieldType(b.to)}${b.required ? ' (required)' : ''}, else reject as ${b.reason}`,
 };

@@ -34,23 +34,27 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
     if (key.some((k) => !ctx.scope.has(k))) return undefined;
     return { key, reason: (raw.reason as string | undefined) ?? 'conflicting_duplicate' };
   },
-  toSql(b, from, ctx) {
-    const key = b.key.map((k) => ctx.ident(k));
-    const keyList = key.join(', ');
-    const id = [INTERNAL.file, INTERNAL.line, INTERNAL.split];
+  /**
+   * Runs in place on the materialized table: only rows whose key repeats are ranked, and only the later ones
+   * are updated, so the cost stays close to one GROUP BY over the keys (see GUIDE.md §7). Rows are ranked in
+   * file and line order (within a file, row ids follow lines).
+   */
+  toUpdateSql(b, table, ctx) {
+    const keyList = b.key.map((k) => ctx.ident(k)).join(', ');
+    const notNull = b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ');
     const payload = `hash(${ctx.fields.map((f) => ctx.ident(f)).join(', ')})`;
-    const notNull = key.map((k) => `${k} IS NOT NULL`).join(' AND ');
-    const ranked = `SELECT ${id.join(', ')},
-      row_number() OVER w AS __rank, ${payload} AS __payload, first_value(${payload}) OVER w AS __first_payload
-    FROM ${from} SEMI JOIN (
-      SELECT ${keyList} FROM ${from} WHERE ${LIVE} AND ${notNull} GROUP BY ALL HAVING count(*) > 1
+    const order = `${INTERNAL.file}, coalesce(${INTERNAL.line}, rowid), ${INTERNAL.split}`;
+    return `UPDATE ${table} SET ${INTERNAL.outcome} = __d.__new FROM (
+  SELECT __rid, CASE WHEN __payload = __first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
+    ELSE ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} END AS __new
+  FROM (SELECT rowid AS __rid, row_number() OVER w AS __rank, ${payload} AS __payload, first_value(${payload}) OVER w AS __first_payload
+    FROM ${table} SEMI JOIN (
+      SELECT ${keyList} FROM ${table} WHERE ${LIVE} AND ${notNull} GROUP BY ALL HAVING count(*) > 1
     ) AS __dup_keys USING (${keyList})
     WHERE ${LIVE}
-    WINDOW w AS (PARTITION BY ${keyList} ORDER BY ${id.join(', ')})`;
-    const outcome = `CASE WHEN __d.__rank > 1 AND __d.__payload = __d.__first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
-      WHEN __d.__rank > 1 THEN ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} ELSE __t.${INTERNAL.outcome} END`;
-    return `SELECT __t.* REPLACE (${outcome} AS ${INTERNAL.outcome})
-  FROM ${from} AS __t LEFT JOIN (${ranked}) AS __d USING (${id.join(', ')})`;
+    WINDOW w AS (PARTITION BY ${keyList} ORDER BY ${order}))
+  WHERE __rank > 1) AS __d
+WHERE ${table}.rowid = __d.__rid`;
   },
   explain: (b) => `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}`,
 };

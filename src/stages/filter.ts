@@ -5,7 +5,7 @@
  */
 import type { TypedExpr } from '../expr/index.js';
 import { expr, obj, str } from '../ruleset/spec.js';
-import { outcomeWhen, STATUS, type StageDefinition } from './stage.js';
+import { outcomeSelect, STATUS, type StageDefinition } from './stage.js';
 
 interface FilterBody {
   keep: TypedExpr | null;
@@ -32,9 +32,13 @@ export const filterStage: StageDefinition<FilterBody> = {
     if (keep === undefined || drop === undefined) return undefined;
     return { keep, drop };
   },
+  outcome: (body, ctx) => ({
+    condition: body.keep ? `NOT coalesce(${ctx.emit(body.keep)}, false)` : `coalesce(${ctx.emit(body.drop!)}, false)`,
+    status: STATUS.filtered,
+    reason: 'filtered',
+  }),
   toSql(body, from, ctx) {
-    const cond = body.keep ? `NOT coalesce(${ctx.emit(body.keep)}, false)` : `coalesce(${ctx.emit(body.drop!)}, false)`;
-    return `SELECT * REPLACE (\n    ${outcomeWhen(cond, STATUS.filtered, 'filtered', ctx)})\n  FROM ${from}`;
+    return outcomeSelect(filterStage.outcome!(body, ctx), from, ctx);
   },
   explain: (b) => (b.keep ? `keep rows where ${b.keep.source}` : `drop rows where ${b.drop!.source}`),
 };

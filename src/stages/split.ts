@@ -38,7 +38,7 @@ export const splitStage: StageDefinition<SplitBody> = {
     }), 'The consumption events each transaction yields.', 1)),
   }),
   rejects: false,
-  barrier: false,
+  barrier: true,
   compile(raw, ctx) {
     if (ctx.before.includes('split')) ctx.error(raw, '', 'split_twice', 'a ruleset can split only once');
     const into = raw.into as Record<string, unknown>[];

@@ -69,13 +69,40 @@ export interface StageDefinition<Body = unknown> {
   spec: Spec;
   /** True when the stage can reject rows (so it must not follow `split`, see split.ts). */
   rejects: boolean;
-  /** True when the stage needs the whole input at once; the plan materializes the relation before it. */
+  /**
+   * True when the stage needs its input materialized first: the whole input at once (dedupe), or stable row
+   * identities (split, whose parts keep their transaction's line).
+   */
   barrier: boolean;
   compile(raw: Record<string, unknown>, ctx: StageCompileContext): Body | undefined;
-  /** A SELECT over relation `from` that keeps the internal columns. */
-  toSql(body: Body, from: string, ctx: StageSqlContext): string;
+  /** A SELECT over relation `from` that keeps the internal columns (every stage has this or `toUpdateSql`). */
+  toSql?(body: Body, from: string, ctx: StageSqlContext): string;
   /** One line for `tally explain`. */
   explain(body: Body): string;
+  /**
+   * Stages that only decide outcomes (never change fields) say how, so that after a materialization they run as
+   * an UPDATE of the few rows they hit instead of another pass copying every row.
+   */
+  outcome?(body: Body, ctx: StageSqlContext): StageOutcome;
+  /** Barrier stages that can run in place: UPDATE statements on the materialized `table`. */
+  toUpdateSql?(body: Body, table: string, ctx: StageSqlContext): string;
+}
+
+export interface StageOutcome {
+  condition: string;
+  status: string;
+  reason: string;
+  detail?: string;
+}
+
+/** The SELECT of an outcome-only stage over `from`. */
+export function outcomeSelect(o: StageOutcome, from: string, ctx: StageSqlContext): string {
+  return `SELECT * REPLACE (\n    ${outcomeWhen(o.condition, o.status, o.reason, ctx, o.detail)})\n  FROM ${from}`;
+}
+
+/** The UPDATE of an outcome-only stage on a materialized table. */
+export function outcomeUpdate(o: StageOutcome, table: string, ctx: StageSqlContext): string {
+  return `UPDATE ${table} SET ${INTERNAL.outcome} = ${outcomeSql(o.status, ctx.label, o.reason, ctx, o.detail)} WHERE ${LIVE} AND (${o.condition})`;
 }
 
 /** SQL condition: the row is still live (no stage has rejected, filtered or dropped it). */

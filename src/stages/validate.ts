@@ -5,7 +5,7 @@
  */
 import type { TypedExpr } from '../expr/index.js';
 import { expr, obj, req, str } from '../ruleset/spec.js';
-import { outcomeWhen, STATUS, type StageDefinition } from './stage.js';
+import { outcomeSelect, STATUS, type StageDefinition } from './stage.js';
 import { REASON } from './reason.js';
 
 interface ValidateBody {
@@ -27,8 +27,9 @@ export const validateStage: StageDefinition<ValidateBody> = {
     const rule = ctx.expr(raw, 'rule', 'boolean');
     return rule ? { rule, reason: raw.reason as string } : undefined;
   },
+  outcome: (body, ctx) => ({ condition: `NOT coalesce(${ctx.emit(body.rule)}, false)`, status: STATUS.rejected, reason: body.reason }),
   toSql(body, from, ctx) {
-    return `SELECT * REPLACE (\n    ${outcomeWhen(`NOT coalesce(${ctx.emit(body.rule)}, false)`, STATUS.rejected, body.reason, ctx)})\n  FROM ${from}`;
+    return outcomeSelect(validateStage.outcome!(body, ctx), from, ctx);
   },
   explain: (b) => `reject as ${b.reason} unless ${b.rule.source}`,
 };

@@ -95,6 +95,7 @@ describe('command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/redeliveries: dedupe on event_id/);
     expect(r.stdout).toMatch(/charge egress_gb on egress: volume, modifiers region_uplift/);
-    expect(r.stdout).toMatch(/CREATE OR REPLACE TEMP TABLE __events/);
+    expect(r.stdout).toMatch(/CREATE OR REPLACE TEMP VIEW __events AS/);
+    expect(r.stdout).toMatch(/UPDATE __stage_5 SET __outcome/);
   });
 });

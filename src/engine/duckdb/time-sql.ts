@@ -32,8 +32,8 @@ export function localPeriodStart(ts: string, period: Period, tz: string): string
   return `date_trunc('${period}', ${toLocal(ts, tz)})`;
 }
 
-export function periodBoundsSql(ts: string, period: Period, tz: string): { start: string; end: string; label: string } {
-  const local = localPeriodStart(ts, period, tz);
+/** UTC start, UTC end and label of a period, from its local start (a column, so it is computed once per line). */
+export function periodBoundsSql(local: string, period: Period, tz: string): { start: string; end: string; label: string } {
   return {
     start: fromLocal(local, tz),
     end: fromLocal(`(${local} + ${INTERVAL[period]})`, tz),
