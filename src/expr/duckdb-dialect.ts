@@ -72,33 +72,33 @@ function bindComplex(values: readonly SqlValue[], body: (refs: string[]) => stri
  * Limit: the remainder needs |a| * 10^(scale + scale of b) < 10^38, else DuckDB reports an overflow.
  */
 function divide(num: SqlValue, den: SqlValue, scale: number, names: NameSource): string {
+  const let1 = (value: string, body: (ref: string) => string) => bind([value], ([ref]) => body(ref!), names);
   return bindComplex(
     [num, den],
     ([a, b]) => {
-      const exact = bind([`abs(${a})`, `abs(${b}) * ${unit(scale)}`], ([n, m]) => {
-        const estimate = (x: string) => `CAST(CAST(${x} AS DOUBLE) / CAST(${m} AS DOUBLE) AS DECIMAL(38, 0))`;
-        const remainder = (q: string) => `${n} - ${q} * ${m}`;
-        const withinOne = (r: string) => `${r} > -${m} AND ${r} < ${m}`;
-        // q + r/m is the exact quotient with -m < r < m: round its floor half-even.
-        const finish = (q: string, r: string) => {
-          const roundUp = (floor: string, rem: string) =>
-            `CASE WHEN 2 * ${rem} > ${m} THEN 1 WHEN 2 * ${rem} < ${m} THEN 0 ELSE ${floor} % 2 END`;
-          return `CASE WHEN ${r} < 0 THEN ${q} - 1 + ${roundUp(`(${q} - 1)`, `(${r} + ${m})`)} ELSE ${q} + ${roundUp(q, r)} END`;
-        };
-        const refined = (q0: string, r0: string) =>
-          bind([`${q0} + ${estimate(r0)}`], ([q1]) =>
-            bind([`${q1} + ${estimate(remainder(q1!))}`], ([q]) =>
-              bind([remainder(q!)], ([r]) =>
-                `CASE WHEN ${r} <= -${m} OR ${r} >= ${m} THEN error('tally: inexact division estimate') ELSE ${finish(q!, r!)} END`,
-              names),
-            names),
-          names);
-        return bind([estimate(n!)], ([q0]) =>
-          bind([remainder(q0!)], ([r0]) =>
-            `CASE WHEN ${withinOne(r0!)} THEN ${finish(q0!, r0!)} ELSE ${refined(q0!, r0!)} END`,
-          names),
-        names);
-      }, names);
+      const exact = let1(`abs(${a})`, (n) =>
+        let1(`abs(${b}) * ${unit(scale)}`, (m) => {
+          const estimate = (x: string) => `CAST(CAST(${x} AS DOUBLE) / CAST(${m} AS DOUBLE) AS DECIMAL(38, 0))`;
+          const remainder = (q: string) => `${n} - ${q} * ${m}`;
+          // q + r/m is the exact quotient and -m < r < m: round its floor half-even.
+          const finish = (q: string, r: string) => {
+            const roundUp = (floor: string, rem: string) =>
+              `CASE WHEN 2 * ${rem} > ${m} THEN 1 WHEN 2 * ${rem} < ${m} THEN 0 ELSE ${floor} % 2 END`;
+            return `CASE WHEN ${r} < 0 THEN ${q} - 1 + ${roundUp(`(${q} - 1)`, `(${r} + ${m})`)} ELSE ${q} + ${roundUp(q, r)} END`;
+          };
+          const refined = (q0: string, r0: string) =>
+            let1(`${q0} + ${estimate(r0)}`, (q1) =>
+              let1(`${q1} + ${estimate(remainder(q1))}`, (q) =>
+                let1(remainder(q), (r) =>
+                  `CASE WHEN ${r} <= -${m} OR ${r} >= ${m} THEN error('tally: inexact division estimate') ELSE ${finish(q, r)} END`,
+                ),
+              ),
+            );
+          return let1(estimate(n), (q0) =>
+            let1(remainder(q0), (r0) => `CASE WHEN ${r0} > -${m} AND ${r0} < ${m} THEN ${finish(q0, r0)} ELSE ${refined(q0, r0)} END`),
+          );
+        }),
+      );
       const sign = `CASE WHEN (${a} < 0) <> (${b} < 0) THEN ${unit(scale, true)} ELSE ${unit(scale)} END`;
       return `CASE WHEN ${a} IS NULL OR ${b} IS NULL OR ${b} = 0 THEN NULL ELSE CAST(${exact} AS DECIMAL(38, 0)) * ${sign} END`;
     },

@@ -85,6 +85,8 @@ const isIdentPart = (code: number) =>
   (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || isDigit(code) || code >= 128;
 const STRING_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r' };
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Words jsep would otherwise read as field names when they stand where a value should be. */
+const OPERATOR_WORDS = new Set(['and', 'or', 'in']);
 
 class ExprParser extends JsepParserBase {
   /** Exactly one expression: jsep alone would accept `a; b` or `a b` as a compound. */
@@ -124,6 +126,10 @@ class ExprParser extends JsepParserBase {
     const start = this.index;
     if (this.char === '+' || this.char === '~') this.throwError(`unknown operator "${this.char}" before a value`);
     const node = super.gobbleToken();
+    if (node && node.type === 'Identifier' && OPERATOR_WORDS.has(String(node['name']))) {
+      this.index = start;
+      this.failAt(`"${String(node['name'])}" is an operator: it needs a value on each side`, String(node['name']).length);
+    }
     if (node && node['start'] === undefined) {
       let end = this.index;
       while (end > start && /\s/.test(this.expr.charAt(end - 1))) end--;

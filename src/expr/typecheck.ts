@@ -215,8 +215,9 @@ class Checker {
       if (zone === undefined) return undefined;
     }
     if (args.length < min || args.length > max) {
-      const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-      const where = args.length > max ? { start: node.args[max]!.start, end: node.args[node.args.length - 1]!.end } : node;
+      const most = fn.zoned ? max + 1 : max;
+      const expected = min === most ? `${min}` : most === Infinity ? `at least ${min}` : `${min} to ${most}`;
+      const where = args.length > most ? { start: node.args[most]!.start, end: node.args[node.args.length - 1]!.end } : node;
       return this.fail('expr_arg_count', `${fn.name}() takes ${expected} argument${expected === '1' ? '' : 's'}, not ${args.length}: ${signatureOf(fn)}`, where);
     }
     for (const [i, a] of args.entries()) {

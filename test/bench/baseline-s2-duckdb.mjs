@@ -3,7 +3,7 @@
 // rounded amount), the reference `tally run --rated-events` is compared with. Written as well as we can: typed
 // rows materialized once, one aggregation, one window pass for the allocation, integer arithmetic for exactness.
 // The allocation is tally's documented one: share_i = floor(A·W_i/W) − floor(A·W_{i−1}/W) at 6 places, weights =
-// quantities, events in (time, line) order; line ids are sha256 of the line's keys as tally writes them.
+// quantities, events in (time, line) order; line ids are sha256 of the line's keys joined by U+001F, as tally computes them.
 // usage: node baseline-s2-duckdb.mjs USAGE.csv OUT_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,8 +41,9 @@ await c.run(`CREATE TEMP TABLE lines AS
       ELSE quantity * CASE WHEN total <= 2000 THEN 0.090 WHEN total <= 6000 THEN 0.085 ELSE 0.070 END
                     * CASE dimension WHEN 'ap-south' THEN 1.20 ELSE 1.00 END END AS exact FROM totals)
   SELECT *, ${cents('exact')}::DECIMAL(38,2) AS amount,
-    sha256('["s1","' || account_id || '","' || strftime(pstart, '%Y-%m-%d %H:%M:%S') || '","' || metric || '",0,['
-      || CASE WHEN metric = 'api_call' THEN '' ELSE '"' || dimension || '"' END || ']]')[1:24] AS line_id
+    substr(sha256(CASE WHEN metric = 'api_call'
+      THEN concat_ws(chr(31), 's1', account_id, strftime(pstart, '%Y-%m-%d %H:%M:%S'), metric, '0')
+      ELSE concat_ws(chr(31), 's1', account_id, strftime(pstart, '%Y-%m-%d %H:%M:%S'), metric, '0', dimension) END), 1, 24) AS line_id
   FROM priced`);
 await c.run(`COPY (SELECT account_id, period, metric, dimension, quantity::DECIMAL(38,3) AS quantity, amount FROM lines ORDER BY account_id, period, metric, dimension) TO '${outDir}/charges.csv' (HEADER)`);
 await c.run(`COPY (
