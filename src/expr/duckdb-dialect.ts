@@ -107,21 +107,33 @@ function divide(num: SqlValue, den: SqlValue, scale: number, names: NameSource):
 }
 
 /**
- * DuckDB's `round()` on DECIMAL is exact but half away from zero; it differs from half-even only on an
- * exact tie whose rounded last digit is odd, where we step back towards zero.
+ * Half-even rounding of a DECIMAL to a smaller scale. DuckDB's `round()` on DECIMAL is exact but half
+ * away from zero, and slow (a HUGEINT division per value), so the common case avoids it: a DOUBLE
+ * estimate q of the rounded value, checked with the exact remainder x - q. Within half a unit, q is the
+ * answer; at exactly half, the even neighbour is; beyond (values past ~2^50 units), `round()` decides.
  */
 function roundHalfEven(x: SqlValue, scale: number, names: NameSource): string {
+  const let1 = (value: string, body: (ref: string) => string) => bind([value], ([ref]) => body(ref!), names);
+  const one = unit(scale);
+  const half = `CAST('${scale === 0 ? '0.5' : `0.${'0'.repeat(scale)}5`}' AS DECIMAL(38, ${scale + 1}))`;
+  const isEven = (q: string) => `${q} % CAST('${scale === 0 ? '2' : `0.${'0'.repeat(scale - 1)}2`}' AS DECIMAL(38, ${scale})) = 0`;
   return bindComplex(
     [x],
-    ([v]) =>
-      bind(
-        [`round(${v}, ${scale})`],
-        ([r]) =>
-          `CAST(CASE WHEN abs(${v} - ${r}) * 2 <> ${unit(scale)} THEN ${r} ` +
-          `WHEN ${r} % CAST('${scale === 0 ? '2' : `0.${'0'.repeat(scale - 1)}2`}' AS DECIMAL(38, ${scale})) = 0 THEN ${r} ` +
-          `ELSE ${r} - sign(${v}) * ${unit(scale)} END AS DECIMAL(38, ${scale}))`,
-        names,
-      ),
+    ([v]) => {
+      const viaRound = let1(`round(${v}, ${scale})`, (r) =>
+        // round() went away from zero; on an exact tie to an odd digit, step back towards zero.
+        `CASE WHEN abs(${v} - ${r}) <> ${half} OR ${isEven(r)} THEN ${r} ELSE ${r} - sign(${v}) * ${one} END`,
+      );
+      const estimate = `CAST(CAST(${v} AS DOUBLE) * CAST(1e${scale} AS DOUBLE) AS DECIMAL(38, 0)) * ${one}`;
+      const rounded = let1(estimate, (q) =>
+        let1(`${v} - ${q}`, (r) =>
+          `CASE WHEN abs(${r}) < ${half} THEN ${q} ` +
+          `WHEN abs(${r}) = ${half} THEN CASE WHEN ${isEven(q)} THEN ${q} ELSE ${q} + sign(${r}) * ${one} END ` +
+          `ELSE ${viaRound} END`,
+        ),
+      );
+      return `CAST(${rounded} AS DECIMAL(38, ${scale}))`;
+    },
     names,
   );
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { Document, isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { getStage } from '../stages/registry.js';
 import { FIELD_TYPE_HINT, parseFieldType } from '../stages/field-types.js';
@@ -30,8 +30,13 @@ export interface CompileResult {
 
 type Raw = Record<string, unknown>;
 
-/** Reads and compiles a ruleset file. I/O is limited to the file itself and hashing the reference tables it names. */
+/**
+ * Reads and compiles a ruleset: a YAML file, or a folder whose YAML files (expectation files aside) each hold
+ * some of the top-level sections, e.g. input.yaml, mediation.yaml, prices.yaml. I/O is limited to those files
+ * and hashing the reference tables the ruleset names.
+ */
 export function compileRulesetFile(file: string): CompileResult {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) return compileRulesetFolder(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -60,7 +65,47 @@ export function compileRulesetText(text: string, file: string): CompileResult {
   return hasErrors(r.diagnostics) ? { diagnostics: r.diagnostics } : { ruleset, diagnostics: r.diagnostics };
 }
 
-function compileRaw(raw: Raw, r: NodeReader, file: string, text: string): RulesetIR | undefined {
+/** A ruleset folder: the files' top-level sections are merged; a section defined twice is an error. */
+function compileRulesetFolder(dir: string): CompileResult {
+  const names = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.endsWith('.tests.yaml')).sort();
+  if (!names.length) return { diagnostics: [{ code: 'ruleset_unreadable', severity: 'error', file: dir, message: 'the folder holds no .yaml file' }] };
+  const merged = new Document({});
+  const root = merged.contents as YAMLMap;
+  const first = path.join(dir, names[0]!);
+  const texts: string[] = [];
+  let r: NodeReader | undefined;
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const text = fs.readFileSync(file, 'utf8');
+    texts.push(text);
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    r ??= new NodeReader(first, text, lines);
+    r.addDocument(doc, { file, text, lines });
+    for (const e of [...doc.errors, ...doc.warnings]) {
+      const pos = lines.linePos(e.pos[0]);
+      r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: e.message.split('\n')[0]! });
+    }
+    if (!isMap(doc.contents)) continue;
+    for (const pair of doc.contents.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const other = seen.get(key);
+      if (other) r.report(pair.key as Node, key, 'duplicate_section', `section "${key}" is also defined in ${other}`);
+      else {
+        seen.set(key, file);
+        root.items.push(pair);
+      }
+    }
+  }
+  if (!r || hasErrors(r.diagnostics)) return { diagnostics: r?.diagnostics ?? [] };
+  const raw = readNode(rulesetSpec, root as unknown as Node, '', r) as Raw | undefined;
+  if (!raw) return { diagnostics: r.diagnostics };
+  const ruleset = compileRaw(raw, r, dir, texts.join('\n'), path.resolve(dir));
+  return hasErrors(r.diagnostics) ? { diagnostics: r.diagnostics } : { ruleset, diagnostics: r.diagnostics };
+}
+
+function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir = path.dirname(path.resolve(file))): RulesetIR | undefined {
   const billing = (raw.billing as Raw | undefined) ?? {};
   const timezone = (billing.timezone as string | undefined) ?? 'UTC';
   const cx = new CompileContext(r, timezone);
@@ -70,7 +115,7 @@ function compileRaw(raw: Raw, r: NodeReader, file: string, text: string): Rulese
   if (!input) return undefined;
 
   const scope = new Map<string, FieldType>(input.fields.map((f) => [f.name, f.type]));
-  const stages = compileStages((raw.mediation as unknown[] | undefined) ?? [], cx, scope, path.dirname(path.resolve(file)), input.eventId);
+  const stages = compileStages((raw.mediation as unknown[] | undefined) ?? [], cx, scope, baseDir, input.eventId);
 
   const accountField = billing.account as string | undefined;
   if (accountField !== undefined && !scope.has(accountField)) {

@@ -19,7 +19,9 @@ interface TestCase {
   expect: { lines?: Record<string, string>[]; rejects?: Record<string, number> };
 }
 
+/** `x.yaml` → `x.tests.yaml`; a ruleset folder keeps its expectations in `ruleset.tests.yaml` inside it. */
 export function testsFileOf(ruleset: string): string {
+  if (fs.existsSync(ruleset) && fs.statSync(ruleset).isDirectory()) return path.join(ruleset, 'ruleset.tests.yaml');
   return ruleset.replace(/\.ya?ml$/, '') + '.tests.yaml';
 }
 

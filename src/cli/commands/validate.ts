@@ -1,21 +1,16 @@
-/** `tally validate RULESET...`: every problem of every ruleset, at once; exit 0 when all are clean. */
-import fs from 'node:fs';
-import path from 'node:path';
+/**
+ * `tally validate RULESET...`: every problem of every ruleset, at once; exit 0 when all are clean.
+ * A folder is one ruleset split over several files.
+ */
 import { formatDiagnostic, hasErrors } from '../../diagnostics/diagnostic.js';
 import { compileRulesetFile } from '../../ruleset/compile.js';
 import { EXIT } from '../errors.js';
 
 const isExpectations = (f: string) => f.endsWith('.tests.yaml');
 
-/** A folder stands for the rulesets in it (expectation files are `tally test`'s). */
-function expand(arg: string): string[] {
-  if (!fs.existsSync(arg) || !fs.statSync(arg).isDirectory()) return [arg];
-  return fs.readdirSync(arg).filter((f) => /\.ya?ml$/.test(f) && !isExpectations(f)).sort().map((f) => path.join(arg, f));
-}
-
 export function validateCommand(args: string[]): number {
   let failed = false;
-  for (const file of args.flatMap(expand)) {
+  for (const file of args) {
     if (isExpectations(file)) {
       process.stdout.write(`${file}: skipped (expectations are checked by tally test)\n`);
       continue;
