@@ -27,10 +27,15 @@ export interface ChargeLine {
 
 export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<ChargeLine[]> {
   const lines: ChargeLine[] = [];
-  for (const charge of ruleset.charges) {
-    const meter = ruleset.meters.find((m) => m.name === charge.meter)!;
-    const rows = await db.rows(chargeLinesSql(ruleset, meter, charge));
-    lines.push(...priceRows(meter, charge, rows));
+  const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
+  const query = (c: ChargeIR) => db.rows(chargeLinesSql(ruleset, meterOf(c), c));
+  // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
+  let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
+  for (const [i, charge] of ruleset.charges.entries()) {
+    const rows = await next!;
+    const following = ruleset.charges[i + 1];
+    next = following ? query(following) : null;
+    lines.push(...priceRows(meterOf(charge), charge, rows));
   }
   return sortLines(lines);
 }
