@@ -48,6 +48,11 @@ function bind(values: readonly string[], body: (refs: string[]) => string, names
   return sql;
 }
 
+/** A one-value `bind`: `const let1 = binder(names); let1(expensive, (v) => \`${v} * ${v}\`)`. */
+function binder(names: NameSource): (value: string, body: (ref: string) => string) => string {
+  return (value, body) => bind([value], ([ref]) => body(ref!), names);
+}
+
 /** Binds the values that are expensive to repeat; simple ones (columns, literals) are used as they are. */
 function bindComplex(values: readonly SqlValue[], body: (refs: string[]) => string, names: NameSource): string {
   const complex = values.filter((v) => !v.simple);
@@ -72,7 +77,7 @@ function bindComplex(values: readonly SqlValue[], body: (refs: string[]) => stri
  * Limit: the remainder needs |a| * 10^(scale + scale of b) < 10^38, else DuckDB reports an overflow.
  */
 function divide(num: SqlValue, den: SqlValue, scale: number, names: NameSource): string {
-  const let1 = (value: string, body: (ref: string) => string) => bind([value], ([ref]) => body(ref!), names);
+  const let1 = binder(names);
   return bindComplex(
     [num, den],
     ([a, b]) => {
@@ -113,7 +118,7 @@ function divide(num: SqlValue, den: SqlValue, scale: number, names: NameSource):
  * answer; at exactly half, the even neighbour is; beyond (values past ~2^50 units), `round()` decides.
  */
 function roundHalfEven(x: SqlValue, scale: number, names: NameSource): string {
-  const let1 = (value: string, body: (ref: string) => string) => bind([value], ([ref]) => body(ref!), names);
+  const let1 = binder(names);
   const one = unit(scale);
   const half = `CAST('${scale === 0 ? '0.5' : `0.${'0'.repeat(scale)}5`}' AS DECIMAL(38, ${scale + 1}))`;
   const isEven = (q: string) => `${q} % CAST('${scale === 0 ? '2' : `0.${'0'.repeat(scale - 1)}2`}' AS DECIMAL(38, ${scale})) = 0`;
@@ -211,7 +216,8 @@ export const duckdbDialect: SqlDialect = {
     if (unitName !== 'hour') return fromLocal(`date_trunc('${unitName}', ${toLocal(ts, zone)})`, zone);
     // Local hours can repeat when clocks go back, so going back from local time would be ambiguous:
     // subtract the time elapsed since the local hour began from the instant itself instead.
-    return bind([ts], ([t]) => bind([toLocal(t!, zone)], ([l]) => `(${t} - (${l} - date_trunc('hour', ${l})))`, names), names);
+    const let1 = binder(names);
+    return let1(ts, (t) => let1(toLocal(t, zone), (l) => `(${t} - (${l} - date_trunc('hour', ${l})))`));
   },
   formatTime: (ts, format) => `strftime(${ts}, ${quoteString(format)})`,
   parseTime: (text, format) => `try_strptime(${text}, ${quoteString(format)})`,

@@ -10,7 +10,7 @@ const isUtc = (tz: string) => tz === 'UTC' || tz === 'Etc/UTC';
 
 /** Wall-clock time in `tz` of the UTC timestamp `ts`. */
 export function toLocal(ts: string, tz: string): string {
-  return isUtc(tz) ? ts : `timezone(${quoteString(tz)}, CAST(${ts} AS TIMESTAMPTZ))`;
+  return isUtc(tz) ? ts : `timezone(${quoteString(tz)}, timezone('UTC', ${ts}))`;
 }
 
 /** UTC instant of the wall-clock time `local` in `tz`. */
