@@ -52,16 +52,15 @@ export const castStage: StageDefinition<CastBody> = {
   toSql(b, from, ctx) {
     const col = ctx.ident(b.field);
     const text = b.from.kind === 'string' ? col : `CAST(${col} AS VARCHAR)`;
-    const converted = ctx.castText(text, b.to);
     // Empty text converts to NULL too, so a required field fails on the conversion alone; otherwise the
-    // (costlier) emptiness check runs only on the rows whose conversion failed.
-    const bad = b.required ? `${converted} IS NULL` : `${converted} IS NULL AND NOT (${col} IS NULL OR trim(${text}) = '')`;
-    // One projection: DuckDB computes the repeated conversion once (common subexpressions); split over two
-    // projections, it would inline and compute it twice. A failed conversion leaves the value NULL.
-    return `SELECT * REPLACE (
+    // emptiness check runs only on the rows whose conversion failed.
+    const bad = b.required ? `__converted IS NULL` : `__converted IS NULL AND NOT (${col} IS NULL OR trim(${text}) = '')`;
+    // The conversion is computed once, in the inner projection (inside a CASE, DuckDB would not share it
+    // between the outcome and the value); a failed conversion leaves the value NULL.
+    return `SELECT * EXCLUDE (__converted) REPLACE (
     ${outcomeWhen(bad, STATUS.rejected, b.reason, ctx, detailOf(b.field, text, ctx))},
-    ${converted} AS ${col})
-  FROM ${from}`;
+    __converted AS ${col})
+  FROM (SELECT *, ${ctx.castText(text, b.to)} AS __converted FROM ${from})`;
   },
   explain: (b) => `cast ${b.field} to ${formatFieldType(b.to)}${b.required ? ' (required)' : ''}, else reject as ${b.reason}`,
 };
