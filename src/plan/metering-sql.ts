@@ -93,13 +93,18 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
   const dimKeys = keys.slice(3);
   // The line id depends only on what identifies the line, so a re-run gives the same ids (computed here, vectorized).
   const idParts = [quoteString(ruleset.name), '__account', `CAST(${period.start} AS VARCHAR)`, quoteString(charge.name), 'CAST(__version AS VARCHAR)', ...dimKeys.map((d) => `coalesce(${d}, chr(0))`)];
+  // Every column is text (see Database.textRows); rows come ordered by chargeLinesOrder.
   return `SELECT __account, CAST(${period.start} AS VARCHAR) AS __period_start, CAST(${period.end} AS VARCHAR) AS __period_end, ${period.label} AS __period,
-    __version${dimKeys.map((d) => `, ${d}`).join('')}, __quantity, __aux${eventAmount ? ', __event_amount' : ''},
+    CAST(__version AS VARCHAR) AS __version${dimKeys.map((d) => `, ${d}`).join('')}, __quantity, __aux${eventAmount ? ', __event_amount' : ''},
     substr(sha256(concat_ws(chr(31), ${idParts.join(', ')})), 1, 24) AS __line_id
   FROM (SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}
     FROM ${source} AS __e
-    GROUP BY ${keys.join(', ')})
-  ORDER BY __account, __local_start, __version${dimKeys.map((d) => `, ${d} NULLS FIRST`).join('')}`;
+    GROUP BY ${keys.join(', ')})`;
+}
+
+/** Order of a charge's lines: by account, period, version, then dimension values (the pricing contract). */
+export function chargeLinesOrder(charge: ChargeIR): string {
+  return ['__account', '__period_start', 'CAST(__version AS INTEGER)', ...charge.dimensions.map((_, i) => `__d${i} NULLS FIRST`)].join(', ');
 }
 
 /**

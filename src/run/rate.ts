@@ -4,7 +4,7 @@
  */
 import type { Database } from '../engine/duckdb/database.js';
 import { dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
-import { chargeLinesSql } from '../plan/metering-sql.js';
+import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
 
 export interface ChargeLine {
@@ -28,7 +28,7 @@ export interface ChargeLine {
 export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<ChargeLine[]> {
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
-  const query = (c: ChargeIR) => db.rows(chargeLinesSql(ruleset, meterOf(c), c));
+  const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c));
   // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
   let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
   for (const [i, charge] of ruleset.charges.entries()) {
@@ -40,7 +40,7 @@ export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<Cha
   return sortLines(lines);
 }
 
-type Row = (string | number | boolean | null)[];
+type Row = (string | null)[];
 
 /**
  * Prices the rows of one charge. SQL returns them ordered by account, period, version and dimension values, so

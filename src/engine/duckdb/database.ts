@@ -54,6 +54,18 @@ export class Database {
     return reader.getRowsJson() as Row[];
   }
 
+  /**
+   * Rows of a query whose columns are all VARCHAR, moved as one JSON text: for large results several times
+   * faster than converting values one by one, and exact (text stays text). `orderBy` orders the rows.
+   */
+  async textRows(sql: string, orderBy?: string): Promise<(string | null)[][]> {
+    const reader = await this.conn.runAndReadAll(
+      `SELECT CAST(to_json(list(list_value(*COLUMNS(*))${orderBy ? ` ORDER BY ${orderBy}` : ''})) AS VARCHAR) FROM (${sql})`,
+    );
+    const text = reader.getRowsJson()[0]?.[0];
+    return text ? (JSON.parse(String(text)) as (string | null)[][]) : [];
+  }
+
   async objects(sql: string): Promise<Record<string, string | number | boolean | null>[]> {
     const reader = await this.conn.runAndReadAll(sql);
     const names = reader.columnNames();
