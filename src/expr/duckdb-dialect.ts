@@ -8,7 +8,7 @@
  * - `CAST(ts AS TIMESTAMPTZ)` depends on the session time zone, so zone conversions name 'UTC'.
  */
 import type { ValueType } from './api.js';
-import type { NameSource, SqlDialect, SqlValue, TimePart, TruncUnit } from './dialect.js';
+import type { NameSource, SqlDialect, SqlValue, TimePart } from './dialect.js';
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;

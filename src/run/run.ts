@@ -9,17 +9,16 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
-import { quoteString } from '../engine/duckdb/sql-types.js';
 import { resolveInputs, type InputFile } from '../io/sources/local-files.js';
 import { writeCharges, type ChargesFormat } from '../io/sinks/charges-file.js';
+import { writeRejects } from '../io/sinks/rejects-file.js';
 import { OutputDir } from '../io/sinks/output-dir.js';
 import { DataError } from '../cli/errors.js';
 import { dec, Decimal } from '../pricing/index.js';
-import { EVENTS_TABLE } from '../plan/metering-sql.js';
 import type { RulesetIR } from '../ruleset/ir.js';
-import { INTERNAL, STATUS } from '../stages/stage.js';
 import { buildEvents, checkReferenceTables, firstLine, type MalformedRow } from './mediate.js';
 import { rateCharges, type ChargeLine } from './rate.js';
+import { countOutcomes, type OutcomeCounts } from './outcome-counts.js';
 import { writeRatedEvents } from './rated-events.js';
 
 export interface RunOptions {
@@ -99,12 +98,12 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     }
     lap('mediate');
     const counts = await countOutcomes(db, ruleset, files, malformed);
-    const total = counts.reduce((n, c) => n + c.rows_read, 0);
-    const rejected = counts.reduce((n, c) => n + c.rejected, 0);
+    const total = counts.files.reduce((n, c) => n + c.rows_read, 0);
+    const rejected = counts.files.reduce((n, c) => n + c.rejected, 0);
     if (opts.maxRejectRate !== undefined && total > 0 && rejected / total > opts.maxRejectRate) {
       throw new DataError(`${rejected} of ${total} rows were rejected (${((100 * rejected) / total).toFixed(2)} %), over --max-reject-rate ${(opts.maxRejectRate * 100).toFixed(2)} %; nothing was written`, 'see the reasons with a run without --max-reject-rate, or fix the input');
     }
-    say(`rating ${counts.reduce((n, c) => n + c.accepted, 0)} events`);
+    say(`rating ${counts.files.reduce((n, c) => n + c.accepted, 0)} events`);
     const lines = await rateCharges(db, ruleset);
     lap('rate');
     say(`writing ${lines.length} lines`);
@@ -114,7 +113,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
     lap('write');
     const fileHashes = await hashes;
-    const manifest = buildManifest(ruleset, files, counts, fileHashes, malformed, lines, await reasonCounts(db, ruleset, malformed), timings);
+    const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     out.commit();
@@ -151,60 +150,8 @@ async function hashFile(file: InputFile): Promise<{ sha256: string; bytes: numbe
   return { sha256: h.digest('hex'), bytes };
 }
 
-/**
- * Outcomes per input row. After a split, a row's outcome is that of its parts: accepted if any part is,
- * rejected if one is (the run rejected the others too), filtered when all were filtered.
- */
-async function countOutcomes(db: Database, ruleset: RulesetIR, files: InputFile[], malformed: MalformedRow[]): Promise<Omit<FileCounts, 'sha256' | 'bytes' | 'format'>[]> {
-  const split = ruleset.stages.some((s) => s.kind === 'split');
-  const perRow = split
-    ? `SELECT ${INTERNAL.file}, CASE WHEN bool_or(${INTERNAL.status} IS NULL) THEN NULL ELSE min(${INTERNAL.status}) END AS s FROM ${EVENTS_TABLE} GROUP BY ${INTERNAL.file}, ${INTERNAL.line}`
-    : `SELECT ${INTERNAL.file}, ${INTERNAL.status} AS s FROM ${EVENTS_TABLE}`;
-  const rows = await db.rows(`SELECT ${INTERNAL.file}, s, count(*) FROM (${perRow}) GROUP BY ALL`);
-  return files.map((f, i) => {
-    const n = (status: string | null) => rows.filter((r) => Number(r[0]) === i && r[1] === status).reduce((a, r) => a + Number(r[2]), 0);
-    const bad = malformed.filter((m) => m.file === i).length;
-    const c = { file: f.name, accepted: n(null), rejected: n(STATUS.rejected) + bad, duplicates: n(STATUS.duplicate), filtered: n(STATUS.filtered) };
-    return { ...c, rows_read: c.accepted + c.rejected + c.duplicates + c.filtered };
-  });
-}
-
-async function reasonCounts(db: Database, ruleset: RulesetIR, malformed: MalformedRow[]): Promise<{ byReason: Record<string, number>; byStage: Manifest['counts']['by_stage'] }> {
-  // After a split, count input rows, not their parts: a row that kept no live part is counted once,
-  // by its reject if it has one.
-  const perRow = ruleset.stages.some((s) => s.kind === 'split')
-    ? `SELECT arg_min(${INTERNAL.stage}, k) AS ${INTERNAL.stage}, arg_min(${INTERNAL.status}, k) AS ${INTERNAL.status}, arg_min(${INTERNAL.reason}, k) AS ${INTERNAL.reason}
-       FROM (SELECT *, (CASE ${INTERNAL.status} WHEN '${STATUS.rejected}' THEN 0 ELSE 1 END, ${INTERNAL.split}) AS k FROM ${EVENTS_TABLE})
-       GROUP BY ${INTERNAL.file}, ${INTERNAL.line} HAVING NOT bool_or(${INTERNAL.status} IS NULL)`
-    : `SELECT * FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} IS NOT NULL`;
-  const rows = await db.rows(`SELECT ${INTERNAL.stage}, ${INTERNAL.status}, ${INTERNAL.reason}, count(*) FROM (${perRow}) GROUP BY ALL ORDER BY ALL`);
-  const byReason: Record<string, number> = {};
-  const byStage: Manifest['counts']['by_stage'] = {};
-  const add = (stage: string, status: string, reason: string, n: number) => {
-    const s = (byStage[stage] ??= { rejected: 0, filtered: 0, duplicates: 0 });
-    if (status === STATUS.rejected) {
-      s.rejected += n;
-      byReason[reason] = (byReason[reason] ?? 0) + n;
-    } else if (status === STATUS.filtered) s.filtered += n;
-    else s.duplicates += n;
-  };
-  for (const [stage, status, reason, n] of rows) add(String(stage), String(status), String(reason), Number(n));
-  for (const m of malformed) add('read', STATUS.rejected, m.reason, 1);
-  return { byReason, byStage };
-}
-
-function buildManifest(
-  ruleset: RulesetIR,
-  files: InputFile[],
-  counts: Omit<FileCounts, 'sha256' | 'bytes' | 'format'>[],
-  hashes: { sha256: string; bytes: number }[],
-  malformed: MalformedRow[],
-  lines: ChargeLine[],
-  reasons: { byReason: Record<string, number>; byStage: Manifest['counts']['by_stage'] },
-  timings: Record<string, number>,
-): Manifest {
-  void malformed;
-  const inputs = counts.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256 }));
+function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCounts, hashes: { sha256: string; bytes: number }[], lines: ChargeLine[], timings: Record<string, number>): Manifest {
+  const inputs = counts.files.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256 }));
   const sum = (k: 'rows_read' | 'accepted' | 'rejected' | 'duplicates' | 'filtered') => inputs.reduce((n, c) => n + c[k], 0);
   const totals: Manifest['totals'] = {};
   const exact = new Map<string, Decimal>();
@@ -223,7 +170,7 @@ function buildManifest(
     tally: TALLY_VERSION,
     ruleset: { name: ruleset.name, version: ruleset.version, file: ruleset.file, sha256: ruleset.hash },
     inputs,
-    counts: { rows_read: sum('rows_read'), accepted: sum('accepted'), rejected: sum('rejected'), duplicates: sum('duplicates'), filtered: sum('filtered'), by_stage: reasons.byStage, by_reason: reasons.byReason },
+    counts: { rows_read: sum('rows_read'), accepted: sum('accepted'), rejected: sum('rejected'), duplicates: sum('duplicates'), filtered: sum('filtered'), by_stage: counts.byStage, by_reason: counts.byReason },
     lines: lines.length,
     totals,
     outputs: [],
@@ -231,21 +178,5 @@ function buildManifest(
   };
 }
 
-/** rejects.csv: every rejected row with its file, line, stage, reason and what was wrong, in file and line order. */
-async function writeRejects(db: Database, file: string, files: InputFile[], malformed: MalformedRow[]): Promise<void> {
-  const names = files.map((f, i) => `(${i}, ${quoteString(f.name)})`).join(', ') || '(0, NULL)';
-  const bad = malformed.map((m) => `(${m.file}, ${m.line}, 'read', ${quoteString(m.reason)}, ${quoteString(m.detail)})`);
-  const malformedRel = bad.length
-    ? `SELECT * FROM (VALUES ${bad.join(', ')}) AS m(f, line, stage, reason, detail)`
-    : `SELECT NULL::INTEGER AS f, NULL::BIGINT AS line, NULL::VARCHAR AS stage, NULL::VARCHAR AS reason, NULL::VARCHAR AS detail WHERE false`;
-  await db.run(`COPY (
-    SELECT n.name AS file, r.line, r.stage, r.reason, r.detail
-    FROM (SELECT * FROM (SELECT DISTINCT ON (${INTERNAL.file}, ${INTERNAL.line}) ${INTERNAL.file} AS f, ${INTERNAL.line} AS line, ${INTERNAL.stage} AS stage, ${INTERNAL.reason} AS reason, ${INTERNAL.detail} AS detail
-          FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} = '${STATUS.rejected}' ORDER BY ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split})
-          UNION ALL ${malformedRel}) AS r
-    JOIN (VALUES ${names}) AS n(i, name) ON n.i = r.f
-    ORDER BY r.f, r.line
-  ) TO ${quoteString(file)} (HEADER, FORMAT csv)`);
-}
 
 export type { InputFile };
