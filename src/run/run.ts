@@ -5,9 +5,7 @@
  * the manifest shows rows_read = accepted + rejected + duplicates + filtered per file, and the run refuses
  * to finish if that does not hold.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
 import { resolveInputs, type InputFile } from '../io/sources/local-files.js';
 import { writeCharges, type ChargesFormat } from '../io/sinks/charges-file.js';
@@ -20,6 +18,7 @@ import { buildEvents, checkReferenceTables, firstLine, type MalformedRow } from 
 import { rateCharges, type ChargeLine } from './rate.js';
 import { countOutcomes, type OutcomeCounts } from './outcome-counts.js';
 import { writeRatedEvents } from './rated-events.js';
+import { fingerprintFiles } from '../io/sources/fingerprint.js';
 
 export interface RunOptions {
   out: string;
@@ -84,8 +83,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   const db = await Database.open(opts.engine);
   try {
     const files = await resolveInputs(inputArgs, ruleset.input.format, out.staging);
-    const hashes = Promise.all(files.map((f) => hashFile(f)));
-    hashes.catch(() => {}); // awaited below; a failure there fails the run
+    const hashes = fingerprintFiles(files);
     lap('resolve');
     say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
     await checkReferenceTables(db, ruleset);
@@ -126,29 +124,6 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   }
 }
 
-/**
- * Hashes a file for the manifest, and checks a gzip file to its end on the way: DuckDB reads a truncated
- * gzip stream without complaint, which would silently lose the rows after the cut.
- */
-async function hashFile(file: InputFile): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  const source = fs.createReadStream(file.path);
-  const gunzip = file.compression === 'gzip' ? zlib.createGunzip() : null;
-  const checked = gunzip
-    ? new Promise<void>((resolve, reject) => {
-        gunzip.on('data', () => {}).on('end', resolve).on('error', (e) => reject(new DataError(`${file.name} is not a complete gzip file: ${e.message}`, 'the file may be truncated; fetch it again')));
-      })
-    : Promise.resolve();
-  for await (const chunk of source) {
-    h.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
-  }
-  gunzip?.end();
-  await checked;
-  return { sha256: h.digest('hex'), bytes };
-}
 
 function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCounts, hashes: { sha256: string; bytes: number }[], lines: ChargeLine[], timings: Record<string, number>): Manifest {
   const inputs = counts.files.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256 }));
