@@ -14,7 +14,7 @@
  * Lines must come sorted by version, then dimension values: that order decides which line takes which
  * slice of the tiers and of the allowance, and which line carries a once-per-group fee.
  */
-import { dec, withProjectDecimals } from './decimal.js';
+import { Decimal, dec, withProjectDecimals } from './decimal.js';
 import { basisPositions } from './basis.js';
 import { PricingInternalError } from './errors.js';
 import { applyModifiers, clampLine } from './modifiers.js';
@@ -37,12 +37,15 @@ function normalizedCharge(charge: ChargeSpec): ChargeSpec {
   return normalized;
 }
 
+/** Our own decimals pass as they are (decimals are immutable); another clone's are re-made. */
+const own = (x: Decimal): Decimal => (x.constructor === Decimal ? x : dec(x));
+
 function normalizedLine(line: LineInput): LineInput {
   return {
     dims: line.dims,
     version: line.version,
-    quantity: dec(line.quantity),
-    ...(line.eventAmount === undefined ? {} : { eventAmount: dec(line.eventAmount) }),
+    quantity: own(line.quantity),
+    ...(line.eventAmount === undefined ? {} : { eventAmount: own(line.eventAmount) }),
   };
 }
 
