@@ -111,6 +111,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
     lap('write');
     const fileHashes = await hashes;
+    lap('fingerprint_wait');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
