@@ -31,11 +31,16 @@ export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<Cha
   const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c));
   // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
   let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
-  for (const [i, charge] of ruleset.charges.entries()) {
-    const rows = await next!;
-    const following = ruleset.charges[i + 1];
-    next = following ? query(following) : null;
-    lines.push(...priceRows(meterOf(charge), charge, rows));
+  try {
+    for (const [i, charge] of ruleset.charges.entries()) {
+      const rows = await next!;
+      const following = ruleset.charges[i + 1];
+      next = following ? query(following) : null;
+      for (const line of priceRows(meterOf(charge), charge, rows)) lines.push(line); // no spread: millions of lines
+    }
+  } catch (e) {
+    await next?.catch(() => {}); // never leave a query running on a database about to close
+    throw e;
   }
   return sortLines(lines);
 }

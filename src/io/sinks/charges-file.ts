@@ -66,7 +66,8 @@ export async function writeCharges(file: string, format: ChargesFormat, lines: C
     // Through DuckDB: amounts and quantities as exact DECIMAL columns (text in, never a float).
     const csv = `${file}.csv`;
     fs.writeFileSync(csv, stringify([columns.map((c) => c.name), ...rows]));
-    const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? Math.max(...lines.map((l) => l.minorUnits), 0) : source === 'quantity' ? Math.max(...lines.map((l) => l.quantityScale), 0) : 0);
+    const widest = (f: (l: ChargeLine) => number) => lines.reduce((m, l) => Math.max(m, f(l)), 0);
+    const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
     const select = columns.map((c) => (c.source === 'amount' || c.source === 'quantity'
       ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
       : `"${c.name}"`));

@@ -46,12 +46,15 @@ try { os.setPriority(19); } catch {}
 export function fingerprintFiles(files: InputFile[]): Promise<Fingerprint[]> {
   const result = new Promise<Fingerprint[]>((resolve, reject) => {
     const worker = new Worker(WORKER, { eval: true, workerData: files.map((f) => ({ path: f.path, name: f.name, compression: f.compression })) });
+    // Never the reason the process stays alive: a run that fails elsewhere exits without waiting for it.
+    worker.unref();
     worker.once('message', (m: { out?: Fingerprint[]; error?: { file: string; message: string } }) => {
       void worker.terminate();
       if (m.error) reject(new DataError(`${m.error.file} is not a complete gzip file: ${m.error.message}`, 'the file may be truncated; fetch it again'));
       else resolve(m.out!);
     });
     worker.once('error', (e) => reject(e));
+    worker.once('exit', (code) => reject(new Error(`the fingerprint worker stopped (exit code ${code})`)));
   });
   result.catch(() => {}); // awaited by the run; a failure there fails the run
   return result;
