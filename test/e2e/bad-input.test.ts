@@ -72,6 +72,27 @@ describe('unreadable input fails the run and writes nothing', () => {
   });
 });
 
+describe('output folder', () => {
+  it('refuses an --out that is a file, and one that cannot be created, with a clear message', () => {
+    const dir = tempDir();
+    const input = write(dir, 'u.csv', `${HEADER}\n${GOOD('e1')}\n`);
+    const file = write(dir, 'taken', 'x');
+    const a = tally(['run', S1, input, '--out', file, '-q']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/exists and is not a folder/);
+    const b = tally(['run', S1, input, '--out', '/proc/tally-cannot-be-here', '-q']);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/cannot write to the output folder/);
+  });
+
+  it('a file with a header and no rows gives empty charges', () => {
+    const dir = tempDir();
+    const r = run(dir, write(dir, 'e.csv', `${HEADER}\n`));
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'out/charges.csv'), 'utf8')).toBe('account_id,period,metric,dimension,quantity,amount\n');
+  });
+});
+
 describe('command line', () => {
   it('exits 2 on wrong usage and 3 on ruleset errors', () => {
     expect(tally(['run']).code).toBe(2);
