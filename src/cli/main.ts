@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'charges file format').choices(['csv', 'jsonl', 'parquet']).default('csv'))
     .option('--rated-events', 'also write rated-events.parquet (each event with its allocated charge)')
     .option('--max-reject-rate <percent>', 'fail (writing nothing) when more than this percentage of rows is rejected')
-    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 3GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 2.5GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')
     .option('--temp-dir <dir>', 'where DuckDB spills when a run is larger than its memory limit (default: the system temp directory)')
     .option('--threads <n>', 'DuckDB threads (default: all cores)')
     .option('-q, --quiet', 'no progress output')

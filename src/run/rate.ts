@@ -22,7 +22,8 @@ export interface ChargeLine {
   quantityScale: number;
   currency: string;
   minorUnits: number;
-  priced: PricedLine;
+  /** What outputs use of the priced line; the tier breakdown and trace are dropped (they would hold millions of decimals). */
+  priced: Pick<PricedLine, 'exact' | 'amount' | 'unitPrice' | 'tierRef'>;
 }
 
 export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<ChargeLine[]> {
@@ -90,7 +91,7 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
         quantityScale: meter.scale,
         currency: charge.pricing.currency,
         minorUnits: charge.pricing.minorUnits,
-        priced: priced[i]!,
+        priced: { exact: priced[i]!.exact, amount: priced[i]!.amount, unitPrice: priced[i]!.unitPrice, tierRef: priced[i]!.tierRef },
       });
     });
     start = end;
