@@ -10,8 +10,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 /**
  * Default memory limit: 2.5 GB, or half the machine when that is less. Past it DuckDB spills to the temp
- * directory instead of growing, so a run's memory stays flat as inputs grow (100 M events stay under 4 GB of
- * resident memory); give a bigger limit with --memory-limit on a machine dedicated to large runs.
+ * directory instead of growing, so DuckDB's share of a run's memory stays flat as inputs grow; give a bigger
+ * limit with --memory-limit on a machine dedicated to large runs.
  */
 export function defaultMemoryLimit(): string {
   const halfMb = Math.floor(os.totalmem() / 1024 ** 2 / 2);
