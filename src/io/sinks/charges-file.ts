@@ -55,24 +55,39 @@ export function chargeRows(lines: ChargeLine[], ruleset: RulesetIR, columns: Out
   return lines.map((l) => columns.map((c) => cell(l, c.source, ruleset)));
 }
 
-export async function writeCharges(file: string, format: ChargesFormat, lines: ChargeLine[], ruleset: RulesetIR, db: Database): Promise<void> {
+/** Lines are formatted and written this many at a time, so memory does not grow with a second copy of them all. */
+const CHUNK = 20_000;
+
+/** Writes the lines as CSV (with header) or JSONL, chunk by chunk. */
+function writeText(file: string, format: 'csv' | 'jsonl', lines: ChargeLine[], ruleset: RulesetIR): void {
   const columns = ruleset.outputs.charges.columns;
-  const rows = chargeRows(lines, ruleset);
-  if (format === 'csv') {
-    fs.writeFileSync(file, stringify([columns.map((c) => c.name), ...rows]));
-  } else if (format === 'jsonl') {
-    fs.writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c, i) => [c.name, r[i]])))).join('\n') + (rows.length ? '\n' : ''));
-  } else {
-    // Through DuckDB: amounts and quantities as exact DECIMAL columns (text in, never a float).
-    const csv = `${file}.csv`;
-    fs.writeFileSync(csv, stringify([columns.map((c) => c.name), ...rows]));
-    const widest = (f: (l: ChargeLine) => number) => lines.reduce((m, l) => Math.max(m, f(l)), 0);
-    const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
-    const select = columns.map((c) => (c.source === 'amount' || c.source === 'quantity'
-      ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
-      : `"${c.name}"`));
-    await db.run(`COPY (SELECT ${select.join(', ')} FROM read_csv(${quoteString(csv)}, header = true, all_varchar = true, auto_detect = false,
-      columns = {${columns.map((c) => `${quoteString(c.name)}: 'VARCHAR'`).join(', ')}})) TO ${quoteString(file)} (FORMAT parquet)`);
-    fs.rmSync(csv);
+  const fd = fs.openSync(file, 'w');
+  try {
+    if (format === 'csv') fs.writeSync(fd, stringify([columns.map((c) => c.name)]));
+    for (let i = 0; i < lines.length; i += CHUNK) {
+      const rows = chargeRows(lines.slice(i, i + CHUNK), ruleset);
+      const text = format === 'csv'
+        ? stringify(rows)
+        : rows.map((r) => `${JSON.stringify(Object.fromEntries(columns.map((c, j) => [c.name, r[j]])))}\n`).join('');
+      fs.writeSync(fd, text);
+    }
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+export async function writeCharges(file: string, format: ChargesFormat, lines: ChargeLine[], ruleset: RulesetIR, db: Database): Promise<void> {
+  if (format !== 'parquet') return writeText(file, format, lines, ruleset);
+  // Through DuckDB: amounts and quantities as exact DECIMAL columns (text in, never a float).
+  const columns = ruleset.outputs.charges.columns;
+  const csv = `${file}.csv`;
+  writeText(csv, 'csv', lines, ruleset);
+  const widest = (f: (l: ChargeLine) => number) => lines.reduce((m, l) => Math.max(m, f(l)), 0);
+  const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
+  const select = columns.map((c) => (c.source === 'amount' || c.source === 'quantity'
+    ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
+    : `"${c.name}"`));
+  await db.run(`COPY (SELECT ${select.join(', ')} FROM read_csv(${quoteString(csv)}, header = true, all_varchar = true, auto_detect = false,
+    columns = {${columns.map((c) => `${quoteString(c.name)}: 'VARCHAR'`).join(', ')}})) TO ${quoteString(file)} (FORMAT parquet)`);
+  fs.rmSync(csv);
 }
