@@ -55,11 +55,19 @@ type Row = (string | null)[];
 function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] {
   const n = charge.dimensions.length;
   const out: ChargeLine[] = [];
+  // Periods, dimension values and tier references repeat on many lines: keep one copy of each text.
+  const texts = new Map<string, string>();
+  const intern = (t: string): string => {
+    const seen = texts.get(t);
+    if (seen !== undefined) return seen;
+    texts.set(t, t);
+    return t;
+  };
   for (let start = 0; start < rows.length; ) {
     let end = start + 1;
     while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
     const group = rows.slice(start, end).map((r) => {
-      const dimValues = r.slice(5, 5 + n).map((v) => (v === null ? null : String(v)));
+      const dimValues = r.slice(5, 5 + n).map((v) => (v === null ? null : intern(v)));
       const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
       const eventAmount = charge.percentage ? rest[0] : null;
       return {
@@ -79,19 +87,19 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
       out.push({
         lineId: String(r[r.length - 1]),
         account: String(r[0]),
-        periodStart: String(r[1]),
-        periodEnd: String(r[2]),
-        period: String(r[3]),
+        periodStart: intern(String(r[1])),
+        periodEnd: intern(String(r[2])),
+        period: intern(String(r[3])),
         charge: charge.name,
         meter: meter.name,
         dims: g.input.dims,
-        dimensionLabel: g.dimValues.map((v) => v ?? '').join('|'),
+        dimensionLabel: intern(g.dimValues.map((v) => v ?? '').join('|')),
         version: g.input.version,
         quantity: g.input.quantity,
         quantityScale: meter.scale,
         currency: charge.pricing.currency,
         minorUnits: charge.pricing.minorUnits,
-        priced: { exact: priced[i]!.exact, amount: priced[i]!.amount, unitPrice: priced[i]!.unitPrice, tierRef: priced[i]!.tierRef },
+        priced: { exact: priced[i]!.exact, amount: priced[i]!.amount, unitPrice: priced[i]!.unitPrice, tierRef: intern(priced[i]!.tierRef) },
       });
     });
     start = end;
