@@ -86,7 +86,7 @@ export function typingSql(from: string, ruleset: RulesetIR): string {
     FROM (SELECT *${typed.length ? `, ${typed.join(', ')}` : ''} FROM ${from}))`;
 }
 
-export function stageSqlContext(ruleset: RulesetIR, fields: readonly string[], label: string): StageSqlContext {
+export function stageSqlContext(fields: readonly string[], label: string): StageSqlContext {
   return {
     dialect: duckdbDialect,
     fields,
@@ -97,11 +97,10 @@ export function stageSqlContext(ruleset: RulesetIR, fields: readonly string[], l
     castText,
     label,
   };
-  void ruleset;
 }
 
-export function stageSql(stage: StageIR, from: string, ruleset: RulesetIR, fields: readonly string[]): string {
+export function stageSql(stage: StageIR, from: string, fields: readonly string[]): string {
   const def = getStage(stage.kind)!;
   if (!def.toSql) throw new Error(`stage ${stage.kind} runs only in place, on a materialized table`);
-  return def.toSql(stage.body, from, stageSqlContext(ruleset, fields, stage.label));
+  return def.toSql(stage.body, from, stageSqlContext(fields, stage.label));
 }

@@ -21,7 +21,7 @@ import { minorUnitsOf } from './currencies.js';
 import type { CsvOptions, FieldType, InputField, InputFormat, InputSpec, RulesetIR, StageIR } from './ir.js';
 import { NodeReader } from './node-reader.js';
 import { rulesetSpec } from './schema.js';
-import { joinPath, readNode } from './spec.js';
+import { readNode } from './spec.js';
 
 export interface CompileResult {
   ruleset?: RulesetIR;
@@ -260,4 +260,3 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-export { joinPath };

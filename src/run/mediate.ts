@@ -108,14 +108,14 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   for (const [i, stage] of ruleset.stages.entries()) {
     const def = getStage(stage.kind)!;
-    const ctx = stageSqlContext(ruleset, fields, stage.label);
+    const ctx = stageSqlContext(fields, stage.label);
     if (def.barrier && table === null) await materialize(`__stage_${i}`);
     if (table !== null && def.toUpdateSql) {
       await exec(def.toUpdateSql(stage.body, table, ctx));
     } else if (table !== null && def.outcome) {
       await exec(outcomeUpdate(def.outcome(stage.body, ctx), table, ctx));
     } else {
-      relation = `(${stageSql(stage, relation, ruleset, fields)})`;
+      relation = `(${stageSql(stage, relation, fields)})`;
       table = null;
       fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
     }
@@ -127,16 +127,12 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     await exec(`ALTER TABLE ${table} RENAME TO ${EVENTS_STORE}`);
   } else {
     for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;
-    const store = first === null ? EVENTS_STORE : '__events_final';
-    relation = `(SELECT * FROM ${relation})`;
-    table = null;
+    await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
     if (first === null) {
-      await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
+      // This is the first materialization: CSV lines come from its row ids.
       if (!explainOnly) malformed = await collectMalformed(db, files);
       lineSql = explainOnly ? `coalesce(${INTERNAL.line}, rowid + 2)` : await lineFormula(db, EVENTS_STORE, ruleset, files, malformed);
     } else {
-      await exec(`CREATE OR REPLACE TEMP TABLE ${store} AS SELECT * FROM ${relation}`);
-      await exec(`ALTER TABLE ${store} RENAME TO ${EVENTS_STORE}`);
       lineSql = INTERNAL.line;
     }
   }
@@ -189,7 +185,7 @@ function fieldsAfter(fields: string[], stage: { kind: string; body: unknown }): 
  * cannot price (with no default) are rejected here, with the matrix's reason, rather than dropped later.
  */
 function finalGuards(ruleset: RulesetIR, fields: string[]): { outcome: StageOutcome; ctx: StageSqlContext }[] {
-  const ctx = (label: string) => stageSqlContext(ruleset, fields, label);
+  const ctx = (label: string) => stageSqlContext(fields, label);
   const t = ident(ruleset.input.eventTime);
   const a = ident(ruleset.accountField);
   const guards = [
