@@ -11,7 +11,7 @@ import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import { getStage } from '../stages/registry.js';
 import { INTERNAL, OUTCOME_SEPARATOR, STATUS, type StageSqlContext } from '../stages/stage.js';
 
-export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+export const ident = (name: string): string => duckdbDialect.quoteIdent(name);
 export const INTERNAL_COLUMNS: readonly string[] = Object.values(INTERNAL);
 
 /** The outcome text of the mediation chain as the columns of the events table. */

@@ -13,6 +13,7 @@ import { getStage } from '../stages/registry.js';
 import { FIELD_TYPE_HINT, parseFieldType } from '../stages/field-types.js';
 import type { EnrichBody } from '../stages/enrich.js';
 import type { StageCompileContext } from '../stages/stage.js';
+import { resolveTimeZone } from '../expr/time-zones.js';
 import { CompileContext } from './context.js';
 import { compileMeters } from './compile-meters.js';
 import { compileOutputs } from './compile-outputs.js';
@@ -109,7 +110,7 @@ function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir
   const billing = (raw.billing as Raw | undefined) ?? {};
   const timezone = (billing.timezone as string | undefined) ?? 'UTC';
   const cx = new CompileContext(r, timezone);
-  if (!isTimeZone(timezone)) cx.error(billing, 'timezone', 'billing', 'unknown_timezone', `"${timezone}" is not an IANA time zone such as UTC or Europe/Paris`);
+  if (resolveTimeZone(timezone) === undefined) cx.error(billing, 'timezone', 'billing', 'unknown_timezone', `"${timezone}" is not an IANA time zone such as UTC or Europe/Paris`);
 
   const input = raw.input ? compileInput(raw.input as Raw, cx) : undefined;
   if (!input) return undefined;
@@ -251,12 +252,4 @@ function rulesetHash(text: string, stages: StageIR[]): string {
   return h.digest('hex');
 }
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 

@@ -18,10 +18,6 @@ export function getStage(kind: string): StageDefinition<any> | undefined {
   return STAGES.get(kind);
 }
 
-export function stageKinds(): string[] {
-  return [...STAGES.keys()];
-}
-
 export function allStages(): StageDefinition<any>[] {
   return [...STAGES.values()];
 }

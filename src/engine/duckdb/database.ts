@@ -75,11 +75,6 @@ export class Database {
     return out;
   }
 
-  async objects(sql: string): Promise<Record<string, string | number | boolean | null>[]> {
-    const reader = await this.conn.runAndReadAll(sql);
-    const names = reader.columnNames();
-    return (reader.getRowsJson() as Row[]).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] ?? null])));
-  }
 
   async columns(sql: string): Promise<string[]> {
     const reader = await this.conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);

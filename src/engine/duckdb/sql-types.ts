@@ -1,4 +1,5 @@
 /** DuckDB types of ruleset fields, and strict text-to-type conversion (DuckDB's own casts are too lenient for money). */
+import { duckdbDialect } from '../../expr/dialect.js';
 import type { FieldType } from '../../ruleset/ir.js';
 
 export function sqlType(t: FieldType): string {
@@ -16,9 +17,8 @@ export function sqlType(t: FieldType): string {
   }
 }
 
-export function quoteString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+/** A SQL string literal (the expression language's quoting, one definition for the project). */
+export const quoteString = (s: string): string => duckdbDialect.quoteString(s);
 
 /**
  * Converts text to a type, NULL when the text is not exactly a value of the type. DuckDB's TRY_CAST alone would

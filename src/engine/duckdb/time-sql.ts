@@ -4,18 +4,18 @@
  * The session time zone is set to UTC on connect, so TIMESTAMPTZ casts do not depend on the machine.
  */
 import type { Period, TimeBand } from '../../ruleset/ir.js';
+import { duckdbDialect } from '../../expr/dialect.js';
+import { isUtcZone } from '../../expr/time-zones.js';
 import { quoteString } from './sql-types.js';
 
-const isUtc = (tz: string) => tz === 'UTC' || tz === 'Etc/UTC';
-
-/** Wall-clock time in `tz` of the UTC timestamp `ts`. */
+/** Wall-clock time in `tz` of the UTC timestamp `ts` (the expression language's conversion, plain for UTC). */
 export function toLocal(ts: string, tz: string): string {
-  return isUtc(tz) ? ts : `timezone(${quoteString(tz)}, timezone('UTC', ${ts}))`;
+  return isUtcZone(tz) ? ts : duckdbDialect.toLocal(ts, tz);
 }
 
 /** UTC instant of the wall-clock time `local` in `tz`. */
 export function fromLocal(local: string, tz: string): string {
-  return isUtc(tz) ? local : `CAST(timezone(${quoteString(tz)}, ${local}) AS TIMESTAMP)`;
+  return isUtcZone(tz) ? local : duckdbDialect.fromLocal(local, tz);
 }
 
 const INTERVAL: Record<Period, string> = {
