@@ -11,6 +11,8 @@ export const EXIT = {
   /** The ruleset has errors. */
   ruleset: 3,
   /** `tally test` found a failing expectation (reported as 1 too; kept distinct in docs). */
+  /** Another tally process holds the state file; nothing was done. */
+  stateHeld: 4,
 } as const;
 
 export class TallyError extends Error {
@@ -32,5 +34,11 @@ export class DataError extends TallyError {
 export class UsageError extends TallyError {
   constructor(message: string, hint?: string) {
     super(message, hint, EXIT.usage);
+  }
+}
+
+export class StateHeldError extends TallyError {
+  constructor(file: string) {
+    super(`another tally process holds ${file}; nothing was done`, 'wait for it to finish, or give another --state', EXIT.stateHeld);
   }
 }

@@ -33,12 +33,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 2.5GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')
     .option('--temp-dir <dir>', 'where DuckDB spills when a run is larger than its memory limit (default: the system temp directory)')
     .option('--threads <n>', 'DuckDB threads (default: all cores)')
+    .option('--state <file>', 'state file holding wallets, commitments and the ledger (default: $TALLY_STATE or ./tally-state.duckdb)')
+    .option('--no-state', 'keep no state: no wallets or commitments, every line is overage, nothing is recorded')
+    .option('--dry-run', 'apply credits and commitments but write nothing to the state')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the manifest as JSON on standard output')
     .action(async (ruleset: string, inputs: string[], opts: Record<string, unknown>) => {
       const { runCommand } = await import('./commands/run.js');
       set(await runCommand(ruleset, inputs, opts));
     });
+
+  const { registerStateCommands } = await import('./commands/state-commands.js');
+  registerStateCommands(program, set);
 
   program
     .command('validate')

@@ -40,7 +40,8 @@ export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: Char
 }
 
 /**
- * Lines of one charge: `__account, __period_start, __period_end, __period, __version, __d0.., __quantity[, __aux][, __event_amount]`.
+ * Lines of one charge: `__account, __period_start, __period_end, __period, __version, __d0.., __quantity, __aux[, __event_amount], __at, __line_id`
+ * (`__at`: the last event's time, when the line was incurred).
  * `__aux` carries the divisor of averages (count) and of time-weighted sums (seconds per unit), so the one
  * division happens in JavaScript, exactly, at the meter's scale.
  */
@@ -96,8 +97,8 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
   // Every column is text (see Database.textRows); rows come ordered by chargeLinesOrder.
   return `SELECT __account, CAST(${period.start} AS VARCHAR) AS __period_start, CAST(${period.end} AS VARCHAR) AS __period_end, ${period.label} AS __period,
     CAST(__version AS VARCHAR) AS __version${dimKeys.map((d) => `, ${d}`).join('')}, __quantity, __aux${eventAmount ? ', __event_amount' : ''},
-    substr(sha256(concat_ws(chr(31), ${idParts.join(', ')})), 1, 24) AS __line_id
-  FROM (SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}
+    strftime(__at, '%Y-%m-%d %H:%M:%S.%f') AS __at, substr(sha256(concat_ws(chr(31), ${idParts.join(', ')})), 1, 24) AS __line_id
+  FROM (SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}, max(__time) AS __at
     FROM ${source} AS __e
     GROUP BY ${keys.join(', ')})`;
 }

@@ -7,7 +7,8 @@ type Raw = Record<string, unknown>;
 /** The default charges columns: everything a billing import or an auditor needs to trace a line. */
 export const DEFAULT_CHARGE_COLUMNS: OutputColumnSource[] = [
   'line_id', 'account', 'period', 'period_start', 'period_end', 'charge', 'meter', 'dimensions', 'quantity',
-  'unit_price', 'tier_ref', 'amount_exact', 'amount', 'currency', 'ruleset', 'ruleset_version', 'price_version',
+  'unit_price', 'tier_ref', 'amount_exact', 'amount', 'covered_by_commitment', 'covered_by_credits', 'overage', 'status', 'currency',
+  'ruleset', 'ruleset_version', 'price_version',
 ];
 
 export function compileOutputs(raw: Raw, cx: CompileContext): OutputsIR {

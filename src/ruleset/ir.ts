@@ -103,7 +103,8 @@ export interface ChargeIR {
 
 export type OutputColumnSource =
   | 'line_id' | 'account' | 'period' | 'period_start' | 'period_end' | 'charge' | 'meter' | 'dimension' | 'dimensions'
-  | 'quantity' | 'unit_price' | 'tier_ref' | 'amount_exact' | 'amount' | 'currency' | 'ruleset' | 'ruleset_version' | 'price_version';
+  | 'quantity' | 'unit_price' | 'tier_ref' | 'amount_exact' | 'amount' | 'currency' | 'ruleset' | 'ruleset_version' | 'price_version'
+  | 'covered_by_commitment' | 'covered_by_credits' | 'overage' | 'status' | 'incurred_at';
 
 export interface OutputColumn {
   name: string;

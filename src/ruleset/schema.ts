@@ -11,6 +11,7 @@ export const MODELS = ['flat', 'unit', 'graduated', 'volume', 'package', 'tiered
 export const OUTPUT_SOURCES = [
   'line_id', 'account', 'period', 'period_start', 'period_end', 'charge', 'meter', 'dimension', 'dimensions',
   'quantity', 'unit_price', 'tier_ref', 'amount_exact', 'amount', 'currency', 'ruleset', 'ruleset_version', 'price_version',
+  'covered_by_commitment', 'covered_by_credits', 'overage', 'status', 'incurred_at',
 ] as const;
 
 const fieldSpec: Spec = obj('An input field.', {

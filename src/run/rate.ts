@@ -6,6 +6,7 @@ import type { Database } from '../engine/duckdb/database.js';
 import { dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
 import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
+import type { LineBreakdown } from '../wallet/types.js';
 
 export interface ChargeLine {
   lineId: string;
@@ -22,6 +23,10 @@ export interface ChargeLine {
   quantityScale: number;
   currency: string;
   minorUnits: number;
+  /** When the line was incurred: the time of its last event (canonical UTC text); the waterfall applies lines in this order. */
+  at: string;
+  /** What the waterfall made of the line (absent when the run keeps no state). */
+  wallet?: LineBreakdown;
   /** What outputs use of the priced line; the tier breakdown and trace are dropped (they would hold millions of decimals). */
   priced: Pick<PricedLine, 'exact' | 'amount' | 'unitPrice' | 'tierRef'>;
 }
@@ -86,6 +91,7 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
       const r = g.row;
       out.push({
         lineId: String(r[r.length - 1]),
+        at: String(r[r.length - 2]),
         account: String(r[0]),
         periodStart: intern(String(r[1])),
         periodEnd: intern(String(r[2])),

@@ -19,6 +19,9 @@ import { rateCharges, type ChargeLine } from './rate.js';
 import { countOutcomes, type OutcomeCounts } from './outcome-counts.js';
 import { writeRatedEvents } from './rated-events.js';
 import { fingerprintFiles } from '../io/sources/fingerprint.js';
+import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
+import { StateStore } from '../state/store.js';
+import { settle, type Settlement } from './settle.js';
 
 export interface RunOptions {
   out: string;
@@ -27,6 +30,10 @@ export interface RunOptions {
   maxRejectRate?: number;
   ratedEvents?: boolean;
   engine?: EngineOptions;
+  /** The state file whose wallets and commitments pay the lines; absent: no wallets, all of each line is overage. */
+  state?: string;
+  /** Compute the wallet step but write nothing to the state. */
+  dryRun?: boolean;
   /** Called with a short status while the run progresses (the CLI shows it on a spinner). */
   progress?: (message: string) => void;
 }
@@ -59,6 +66,19 @@ export interface Manifest {
   lines: number;
   totals: Record<string, { amount: string; amount_exact: string; lines: number }>;
   outputs: string[];
+  /** The wallet step, when the run kept state. */
+  state?: {
+    file: string;
+    run_id: string;
+    /** The same run had been committed before: nothing new was written, the outputs were rewritten from it. */
+    repeated: boolean;
+    dry_run: boolean;
+    entries: number;
+    top_ups: number;
+    held_lines: number;
+    /** Per currency: what commitments and credits covered, and what is left to invoice. */
+    totals: Record<string, { covered_by_commitment: string; covered_by_credits: string; overage: string }>;
+  };
   timings_ms: Record<string, number>;
 }
 
@@ -79,9 +99,18 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     t0 = now;
   };
   const say = opts.progress ?? (() => {});
-  const out = new OutputDir(opts.out);
-  const db = await Database.open(opts.engine);
+  // The state first: a second process on the same file stops here, before any work or any output.
+  const state = opts.state ? await StateStore.open(opts.state) : null;
+  let out: OutputDir;
   try {
+    out = new OutputDir(opts.out);
+  } catch (e) {
+    state?.close();
+    throw e;
+  }
+  let db: Database | null = null;
+  try {
+    db = await Database.open(opts.engine);
     const files = await resolveInputs(inputArgs, ruleset.input.format, out.staging);
     const hashes = fingerprintFiles(files);
     lap('resolve');
@@ -104,16 +133,30 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     say(`rating ${counts.files.reduce((n, c) => n + c.accepted, 0)} events`);
     const lines = await rateCharges(db, ruleset);
     lap('rate');
-    say(`writing ${lines.length} lines`);
     const chargesName = `charges.${opts.format === 'jsonl' ? 'jsonl' : opts.format === 'parquet' ? 'parquet' : 'csv'}`;
+    const fileHashes = await hashes;
+    lap('fingerprint_wait');
+    let settlement: Settlement | null = null;
+    if (state) {
+      say('applying credits and commitments');
+      const inputs = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
+      settlement = await settle(state, ruleset, inputs, lines, opts.dryRun === true);
+      lap('settle');
+    }
+    say(`writing ${lines.length} lines`);
     await writeCharges(out.file(chargesName), opts.format, lines, ruleset, db);
     await writeRejects(db, out.file('rejects.csv'), files, malformed);
     if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
+    const walletFiles = settlement ? ['wallet-entries.csv', 'balances.csv', 'top-ups.csv'] : [];
+    if (settlement) {
+      writeEntries(out.file('wallet-entries.csv'), settlement.entries);
+      writeBalances(out.file('balances.csv'), settlement.balances);
+      writeTopUps(out.file('top-ups.csv'), settlement.topUps);
+    }
     lap('write');
-    const fileHashes = await hashes;
-    lap('fingerprint_wait');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
-    manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), 'manifest.json'];
+    if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
+    manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     out.commit();
     return { manifest, lines };
@@ -121,8 +164,23 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     out.discard();
     throw e;
   } finally {
-    db.close();
+    db?.close();
+    state?.close();
   }
+}
+
+function stateSummary(file: string, s: Settlement, lines: ChargeLine[]): NonNullable<Manifest['state']> {
+  const totals: NonNullable<Manifest['state']>['totals'] = {};
+  const sums = new Map<string, [Decimal, Decimal, Decimal, number]>();
+  for (const l of lines) {
+    const t = sums.get(l.currency) ?? [dec(0), dec(0), dec(0), l.minorUnits];
+    sums.set(l.currency, [t[0].plus(l.wallet!.coveredByCommitment), t[1].plus(l.wallet!.coveredByCredits), t[2].plus(l.wallet!.overage), t[3]]);
+  }
+  for (const [cur, [c, cr, o, minor]] of sums) totals[cur] = { covered_by_commitment: c.toFixed(minor), covered_by_credits: cr.toFixed(minor), overage: o.toFixed(minor) };
+  return {
+    file, run_id: s.txnId, repeated: s.repeated, dry_run: s.dryRun, entries: s.entries.length, top_ups: s.topUps.length,
+    held_lines: lines.filter((l) => l.wallet!.held).length, totals,
+  };
 }
 
 

@@ -4,6 +4,7 @@ import type { ChargesFormat } from '../../io/sinks/charges-file.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadRuleset } from './load-ruleset.js';
 import { startProgress } from '../progress.js';
+import { stateFile } from './state-file.js';
 
 export async function runCommand(rulesetFile: string, inputs: string[], opts: Record<string, unknown>): Promise<number> {
   const maxRejectRate = opts.maxRejectRate === undefined ? undefined : Number(opts.maxRejectRate);
@@ -18,6 +19,8 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
       format: opts.format as ChargesFormat,
       ...(maxRejectRate !== undefined ? { maxRejectRate: maxRejectRate / 100 } : {}),
       ratedEvents: opts.ratedEvents === true,
+      ...(opts.state === false ? {} : { state: stateFile(opts.state) }),
+      dryRun: opts.dryRun === true,
       engine: {
         ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit as string } : {}),
         ...(opts.tempDir ? { tempDir: opts.tempDir as string } : {}),
@@ -27,7 +30,11 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
     });
     const c = manifest.counts;
     const totals = Object.entries(manifest.totals).map(([cur, t]) => `${t.amount} ${cur}`).join(', ') || 'nothing';
-    progress.succeed(`${c.rows_read} rows: ${c.accepted} accepted, ${c.rejected} rejected, ${c.duplicates} duplicates, ${c.filtered} filtered → ${manifest.lines} lines, ${totals} → ${opts.out as string}`);
+    const st = manifest.state;
+    const wallet = !st ? '' : st.repeated
+      ? ` (already recorded as ${st.run_id}: nothing new in the state; outputs rewritten)`
+      : `; credits ${Object.entries(st.totals).map(([cur, t]) => `${t.covered_by_credits} ${cur}`).join(', ') || '0'}, overage ${Object.entries(st.totals).map(([cur, t]) => `${t.overage} ${cur}`).join(', ') || '0'}${st.dry_run ? ' (dry run: state unchanged)' : ''}`;
+    progress.succeed(`${c.rows_read} rows: ${c.accepted} accepted, ${c.rejected} rejected, ${c.duplicates} duplicates, ${c.filtered} filtered → ${manifest.lines} lines, ${totals}${wallet} → ${opts.out as string}`);
     if (opts.json === true) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     return EXIT.ok;
   } catch (e) {

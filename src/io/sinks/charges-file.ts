@@ -5,6 +5,7 @@ import type { Database } from '../../engine/duckdb/database.js';
 import { quoteString } from '../../engine/duckdb/sql-types.js';
 import type { OutputColumn, OutputColumnSource, RulesetIR } from '../../ruleset/ir.js';
 import type { ChargeLine } from '../../run/rate.js';
+import { ZERO } from '../../pricing/index.js';
 
 export type ChargesFormat = 'csv' | 'jsonl' | 'parquet';
 
@@ -48,6 +49,17 @@ function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR):
       return ruleset.version;
     case 'price_version':
       return String(line.version);
+    // The waterfall's breakdown (src/wallet); a run without a state file leaves all of a line as overage.
+    case 'covered_by_commitment':
+      return (line.wallet?.coveredByCommitment ?? ZERO).toFixed(line.minorUnits);
+    case 'covered_by_credits':
+      return (line.wallet?.coveredByCredits ?? ZERO).toFixed(line.minorUnits);
+    case 'overage':
+      return (line.wallet ? line.wallet.overage : p.amount).toFixed(line.minorUnits);
+    case 'status':
+      return line.wallet?.held ? 'held' : 'billed';
+    case 'incurred_at':
+      return line.at;
   }
 }
 
@@ -83,8 +95,9 @@ export async function writeCharges(file: string, format: ChargesFormat, lines: C
   const csv = `${file}.csv`;
   writeText(csv, 'csv', lines, ruleset);
   const widest = (f: (l: ChargeLine) => number) => lines.reduce((m, l) => Math.max(m, f(l)), 0);
-  const scaleOf = (source: OutputColumnSource) => (source === 'amount' ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
-  const select = columns.map((c) => (c.source === 'amount' || c.source === 'quantity'
+  const money = new Set<OutputColumnSource>(['amount', 'covered_by_commitment', 'covered_by_credits', 'overage']);
+  const scaleOf = (source: OutputColumnSource) => (money.has(source) ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
+  const select = columns.map((c) => (money.has(c.source) || c.source === 'quantity'
     ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
     : `"${c.name}"`));
   await db.run(`COPY (SELECT ${select.join(', ')} FROM read_csv(${quoteString(csv)}, header = true, all_varchar = true, auto_detect = false,

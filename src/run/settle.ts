@@ -1,0 +1,111 @@
+/**
+ * Settling a run against the state file: the charge lines go through the wallet waterfall and the run lands
+ * as one transaction (its record, the files it consumed by content hash, top-up grants, ledger entries and its
+ * lines with their breakdown). Exactly once:
+ * - the run id is derived from the ruleset and the inputs' hashes, so the same run repeated is recognized and
+ *   is a no-op that rewrites its outputs from what was committed;
+ * - an input already consumed by another run of the same ruleset name is refused: rating it again would bill
+ *   it twice (a corrected rating is `tally rerate`'s job).
+ */
+import { createHash } from 'node:crypto';
+import { DataError } from '../cli/errors.js';
+import { dec, type Decimal } from '../pricing/index.js';
+import type { RulesetIR } from '../ruleset/ir.js';
+import { balanceRows, replayPosition, type BalanceRow } from '../state/operations.js';
+import type { StateStore } from '../state/store.js';
+import { parseInstant } from '../wallet/instant.js';
+import type { Entry, TopUp, WaterfallLine } from '../wallet/types.js';
+import { runWaterfall } from '../wallet/waterfall.js';
+import type { ChargeLine } from './rate.js';
+
+export interface SettledEntry extends Entry {
+  entryId: string;
+}
+
+export interface Settlement {
+  txnId: string;
+  /** The run had already been committed: nothing new was written to the state. */
+  repeated: boolean;
+  dryRun: boolean;
+  entries: SettledEntry[];
+  topUps: TopUp[];
+  balances: BalanceRow[];
+}
+
+export interface ConsumedInput {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+export function runId(ruleset: RulesetIR, inputs: readonly ConsumedInput[]): string {
+  const hashes = inputs.map((i) => i.sha256).sort();
+  return `run-${createHash('sha256').update([ruleset.hash, ...hashes].join('\u241f')).digest('hex').slice(0, 16)}`;
+}
+
+/** Applies the lines to the state (or, with dryRun, to a copy in memory) and sets each line's breakdown. */
+export async function settle(store: StateStore, ruleset: RulesetIR, inputs: readonly ConsumedInput[], lines: ChargeLine[], dryRun: boolean): Promise<Settlement> {
+  const txnId = runId(ruleset, inputs);
+  const lastAt = lines.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
+  if (await store.txnExists(txnId)) return replay(store, txnId, lines, lastAt, dryRun);
+
+  const consumed = await store.rows(`SELECT DISTINCT i.file, i.txn_id FROM txn_inputs i JOIN txns t USING (txn_id)
+    WHERE t.ruleset = '${ruleset.name.replace(/'/g, "''")}' AND i.sha256 IN (${inputs.map((i) => `'${i.sha256}'`).join(', ') || 'NULL'})`);
+  if (consumed.length) {
+    const list = consumed.map(([file, txn]) => `${file} (run ${txn})`).join(', ');
+    throw new DataError(`already rated by ruleset ${ruleset.name}: ${list}; nothing was written`, 'rate only new files, re-rate a period with `tally rerate`, or run with --no-state for a rating that bills nothing');
+  }
+
+  const pos = await store.loadPosition();
+  const result = runWaterfall(pos, lines.map(waterfallLine), { topUpId: (n) => `${txnId}-topup-${n}` });
+  for (const l of lines) l.wallet = result.breakdown.get(l.lineId)!;
+  if (!dryRun) {
+    await store.transaction(async () => {
+      await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file) }, { name: ruleset.name, sha256: ruleset.hash });
+      await store.appendRows('txn_inputs', inputs.map((i) => [txnId, i.sha256, i.file, String(i.bytes)]));
+      for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
+      await store.appendEntries(txnId, result.entries);
+      await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
+    });
+    await store.checkpoint();
+  }
+  return {
+    txnId,
+    repeated: false,
+    dryRun,
+    entries: result.entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
+    topUps: result.topUps,
+    balances: balanceRows(pos, null, lastAt),
+  };
+}
+
+/** The committed run again: its breakdown, entries and the balances right after it, read back from the state. */
+async function replay(store: StateStore, txnId: string, lines: ChargeLine[], lastAt: string, dryRun: boolean): Promise<Settlement> {
+  const stored = new Map<string, { c: Decimal; cr: Decimal; o: Decimal; held: boolean }>();
+  for (const [id, c, cr, o, held] of await store.rows(`SELECT line_id, CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR),
+      CAST(overage AS VARCHAR), CAST(held AS VARCHAR) FROM lines WHERE txn_id = '${txnId}'`)) {
+    stored.set(id!, { c: dec(c!), cr: dec(cr!), o: dec(o!), held: held === 'true' });
+  }
+  for (const l of lines) {
+    const s = stored.get(l.lineId);
+    if (!s) throw new DataError(`run ${txnId} is recorded in the state but its line ${l.lineId} is not`, 'run `tally wallet verify`; the state may have been altered by hand');
+    l.wallet = { coveredByCommitment: s.c, coveredByCredits: s.cr, overage: s.o, held: s.held };
+  }
+  const entries = await store.entries(`txn_id = '${txnId}'`);
+  const lastSeq = entries.length ? entries[entries.length - 1]!.seq : Number((await store.rows(`SELECT coalesce(max(seq), 0) FROM entries`))[0]![0]);
+  const pos = await replayPosition(store, `seq <= ${lastSeq}`);
+  const topUps = entries
+    .filter((e) => e.type === 'topup')
+    .map((e) => ({ grant: pos.grants.get(e.grant!)!, account: e.account, currency: e.currency, lineId: e.lineId! }));
+  return { txnId, repeated: true, dryRun, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: balanceRows(pos, null, lastAt) };
+}
+
+function waterfallLine(l: ChargeLine): WaterfallLine {
+  return { lineId: l.lineId, account: l.account, charge: l.charge, meter: l.meter, dims: l.dims, at: l.at, periodStart: parseInstant(l.periodStart)!, currency: l.currency, minorUnits: l.minorUnits, amount: l.priced.amount };
+}
+
+function lineRow(txnId: string, l: ChargeLine): (string | null)[] {
+  const w = l.wallet!;
+  return [txnId, l.lineId, l.account, l.period, l.periodStart, l.periodEnd, l.charge, l.meter, JSON.stringify(l.dims), l.at, l.currency, l.priced.amount.toFixed(),
+    w.coveredByCommitment.toFixed(), w.coveredByCredits.toFixed(), w.overage.toFixed(), String(w.held)];
+}
