@@ -1,0 +1,181 @@
+/**
+ * The state file end to end, through the CLI as a user runs it: grants, a run paid by them, exactly-once
+ * re-runs, dry runs, a second process, files that are not state files, imports that fail whole, and close.
+ * Real DuckDB files in a temp folder; nothing is mocked.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { ROOT, tally, tempDir, write } from '../helpers/cli.js';
+
+const RULESET = path.join(ROOT, 'rulesets/examples/cloud-api.yaml');
+const USAGE = path.join(ROOT, 'fixtures/usage/cloud-api.csv');
+
+const csv = (file: string) => parse(fs.readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
+const ok = (r: { code: number; stderr: string }) => expect(r.code, r.stderr).toBe(0);
+
+describe('tally run with a state file', () => {
+  it('pays lines from grants, records the run once, and a repeat rewrites identical outputs', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '50', '--state', state]));
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'a'), '--state', state]));
+    const lines = csv(path.join(dir, 'a/charges.csv'));
+    const acme = lines.filter((l) => l.account_id === 'acct-acme');
+    const others = lines.filter((l) => l.account_id !== 'acct-acme');
+    // Every line: covered + overage = amount; the 50.00 grant covers exactly 50.00 of acct-acme's lines.
+    for (const l of lines) expect((Number(l.covered_by_commitment) + Number(l.covered_by_credits) + Number(l.overage)).toFixed(2)).toBe(Number(l.amount).toFixed(2));
+    const covered = acme.reduce((s, l) => s + Math.round(Number(l.covered_by_credits) * 100), 0);
+    expect(covered).toBe(5000);
+    expect(others.every((l) => l.covered_by_credits === '0.00')).toBe(true);
+    const entries = csv(path.join(dir, 'a/wallet-entries.csv'));
+    expect(entries.reduce((s, e) => s + Math.round(Number(e.amount) * 100), 0)).toBe(-5000);
+    expect(csv(path.join(dir, 'a/balances.csv'))).toEqual([{ kind: 'wallet', id: 'acct-acme', account_id: 'acct-acme', currency: 'USD', balance: '0.00', available: '0.00', overdraft_used: '0.00' }]);
+
+    // The same input under another name: recognized by its hash, nothing new in the state, identical outputs.
+    const copy = path.join(dir, 'renamed.csv');
+    fs.copyFileSync(USAGE, copy);
+    const again = tally(['run', RULESET, copy, '-o', path.join(dir, 'b'), '--state', state]);
+    ok(again);
+    expect(again.stderr + again.stdout).toMatch(/already recorded/);
+    for (const f of ['charges.csv', 'wallet-entries.csv', 'balances.csv', 'top-ups.csv']) {
+      expect(fs.readFileSync(path.join(dir, 'b', f), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'a', f), 'utf8'));
+    }
+    const ledger = tally(['wallet', 'ledger', 'acct-acme', '--json', '--state', state]);
+    expect(JSON.parse(ledger.stdout)).toHaveLength(1 + entries.length);
+    ok(tally(['wallet', 'verify', '--state', state]));
+  });
+
+  it('refuses an input already rated by another version of the ruleset, writing nothing', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'a'), '--state', state]));
+    const changed = write(dir, 'cloud-api.yaml', fs.readFileSync(RULESET, 'utf8').replace(/ruleset_version: .*/, 'ruleset_version: "changed"').replaceAll('../../fixtures/', `${ROOT}/fixtures/`));
+    const r = tally(['run', changed, USAGE, '-o', path.join(dir, 'b'), '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already rated by ruleset cloud-api: .*cloud-api\.csv \(run run-[0-9a-f]{16}\); nothing was written/);
+    expect(r.stderr).toMatch(/hint: .*tally rerate/);
+    expect(fs.existsSync(path.join(dir, 'b/charges.csv'))).toBe(false);
+  });
+
+  it('--dry-run computes the waterfall but leaves the state as it was', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '20', '--state', state]));
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'dry'), '--state', state, '--dry-run']));
+    expect(csv(path.join(dir, 'dry/wallet-entries.csv')).length).toBeGreaterThan(0);
+    expect(JSON.parse(tally(['wallet', 'ledger', 'acct-acme', '--json', '--state', state]).stdout)).toHaveLength(1);
+    // The real run afterwards makes exactly what the dry run showed.
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'real'), '--state', state]));
+    expect(fs.readFileSync(path.join(dir, 'real/wallet-entries.csv'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'dry/wallet-entries.csv'), 'utf8'));
+  });
+
+  it('a second process on the same state file gets its own exit code and writes nothing', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '20', '--state', state]));
+    // Another process holds the file (DuckDB's own lock), the way a long run would.
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(${JSON.stringify(state)});
+      await db.connect();
+      process.stdout.write('held\\n');
+      setTimeout(() => {}, 60000);`], { cwd: ROOT });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+        holder.on('exit', () => reject(new Error('the holder exited')));
+      });
+      const r = tally(['run', RULESET, USAGE, '-o', path.join(dir, 'out'), '--state', state]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(`another tally process holds ${state}; nothing was done`);
+      expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
+      expect(tally(['wallet', 'balance', '--state', state]).code).toBe(4);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tally(['wallet', 'balance', 'acct-acme', '--json', '--state', state]).stdout).toContain('"balance": "20"');
+  });
+
+  it('refuses files that are not state files and leaves them untouched', () => {
+    const dir = tempDir();
+    const text = write(dir, 'notes.duckdb', 'these are my notes\n');
+    const r = tally(['wallet', 'balance', '--state', text]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not a tally state file \(or it is damaged\); it was left as it is/);
+    expect(fs.readFileSync(text, 'utf8')).toBe('these are my notes\n');
+  });
+});
+
+describe('tally wallet and commit commands', () => {
+  it('an import with one bad row names its line and imports nothing', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const file = write(dir, 'grants.csv', 'account_id,amount,kind,expires_at\nacct-a,10,promotional,2026-12-01\nacct-b,ten,purchased,\n');
+    const r = tally(['wallet', 'import', file, '--state', state]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:3: amount: "ten" is not a decimal number`);
+    expect(JSON.parse(tally(['wallet', 'balance', '--json', '--state', state]).stdout)).toEqual([]);
+    const good = write(dir, 'good.csv', 'account_id,amount,kind,expires_at\nacct-a,10,promotional,2026-12-01\nacct-b,2.5,purchased,\n');
+    ok(tally(['wallet', 'import', good, '--state', state]));
+    expect(JSON.parse(tally(['wallet', 'balance', '--json', '--at', '2026-11-01', '--state', state]).stdout).map((b: Record<string, string>) => [b.id, b.balance])).toEqual([['acct-a', '10'], ['acct-b', '2.5']]);
+  });
+
+  it('void reverses what is left, balance --at sees before and after, verify catches a tampered ledger', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'grant', 'acct-a', '--amount', '30', '--id', 'g1', '--effective', '2026-10-01', '--state', state]));
+    ok(tally(['wallet', 'void', 'g1', '--at', '2026-10-15', '--state', state]));
+    const at = (t: string) => JSON.parse(tally(['wallet', 'balance', 'acct-a', '--json', '--at', t, '--state', state]).stdout)[0].balance;
+    expect([at('2026-09-30'), at('2026-10-10'), at('2026-10-20')]).toEqual(['0', '30', '0']);
+    expect(tally(['wallet', 'void', 'g1', '--state', state]).code).toBe(2);
+    ok(tally(['wallet', 'verify', '--state', state]));
+    // Tamper: an entry drawing more than the grant held.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(state);
+    const c = await db.connect();
+    await c.run(`UPDATE entries SET amount = -45 WHERE type = 'void'`);
+    c.closeSync();
+    db.closeSync();
+    const v = tally(['wallet', 'verify', '--state', state]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain('grant g1 is negative: -15');
+  });
+
+  it('close: minimum-commitment true-up once, refused for a period no run rated', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['commit', 'add', 'acct-acme', '--kind', 'minimum', '--amount', '1000', '--start', '2026-01-01', '--end', '2027-01-01', '--state', state]));
+    const refused = tally(['close', '2026-10', '-o', path.join(dir, 'c0'), '--state', state]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no run has rated period 2026-10');
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'run'), '--state', state]));
+    const spend = csv(path.join(dir, 'run/charges.csv')).filter((l) => l.account_id === 'acct-acme').reduce((s, l) => s + Math.round(Number(l.amount) * 100), 0);
+    ok(tally(['close', '2026-10', '-o', path.join(dir, 'c1'), '--state', state]));
+    const trueUps = csv(path.join(dir, 'c1/true-ups.csv'));
+    expect(trueUps).toHaveLength(1);
+    expect(Math.round(Number(trueUps[0]!.amount) * 100)).toBe(100000 - spend);
+    expect(Math.round(Number(trueUps[0]!.spend) * 100)).toBe(spend);
+    const again = tally(['close', '2026-10', '-o', path.join(dir, 'c2'), '--state', state]);
+    ok(again);
+    expect(again.stdout).toMatch(/already closed/);
+    expect(fs.readFileSync(path.join(dir, 'c2/true-ups.csv'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'c1/true-ups.csv'), 'utf8'));
+  });
+
+  it('a credits wallet pays USD lines at the rate set with `wallet rate`', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'create', 'acme-credits', '--account', 'acct-acme', '--currency', 'credits', '--state', state]));
+    ok(tally(['wallet', 'rate', 'credits', 'USD', '0.01', '--from', '2026-01-01', '--state', state]));
+    ok(tally(['wallet', 'grant', 'acct-acme', '--wallet', 'acme-credits', '--amount', '1000', '--state', state]));
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'out'), '--state', state]));
+    const entries = csv(path.join(dir, 'out/wallet-entries.csv'));
+    // 1000 credits at 0.01 are worth 10.00 USD: every credit is drawn and 10.00 of the lines is covered.
+    expect(entries.reduce((s, e) => s + Number(e.amount), 0)).toBe(-1000);
+    expect(entries.reduce((s, e) => s + Math.round(Number(e.fiat_amount) * 100), 0)).toBe(-1000);
+    ok(tally(['wallet', 'verify', '--state', state]));
+  });
+});
