@@ -22,6 +22,7 @@ import { fingerprintFiles } from '../io/sources/fingerprint.js';
 import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
 import { StateStore } from '../state/store.js';
 import { settle, type Settlement } from './settle.js';
+import { faultPoint } from './fault-points.js';
 
 export interface RunOptions {
   out: string;
@@ -158,6 +159,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
     manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    faultPoint('run:before-rename');
     out.commit();
     return { manifest, lines };
   } catch (e) {

@@ -17,6 +17,7 @@ import { parseInstant } from '../wallet/instant.js';
 import type { Entry, TopUp, WaterfallLine } from '../wallet/types.js';
 import { runWaterfall } from '../wallet/waterfall.js';
 import type { ChargeLine } from './rate.js';
+import { faultPoint } from './fault-points.js';
 
 export interface SettledEntry extends Entry {
   entryId: string;
@@ -66,7 +67,9 @@ export async function settle(store: StateStore, ruleset: RulesetIR, inputs: read
       for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
       await store.appendEntries(txnId, result.entries);
       await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
+      faultPoint('settle:in-transaction');
     });
+    faultPoint('settle:after-commit');
     await store.checkpoint();
   }
   return {

@@ -1,0 +1,154 @@
+/**
+ * Crash safety of `tally run` with a state file: the run is SIGKILLed at instants spread over its whole
+ * duration, and at the named points around the state commit (inside the transaction, after it, before the
+ * outputs are renamed). After each kill the outputs are absent or complete, a re-run finishes, and the state
+ * and the outputs equal those of a run that was never interrupted: nothing lost, nothing drawn twice.
+ *
+ * TALLY_KILL_ROUNDS sets the number of random kills (default 8; raise it for a soak).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ROOT, tempDir, write } from '../helpers/cli.js';
+
+const ROUNDS = Number(process.env.TALLY_KILL_ROUNDS ?? 8);
+const BIN = path.join(ROOT, 'bin/tally.js');
+const OUTPUTS = ['charges.csv', 'rejects.csv', 'wallet-entries.csv', 'balances.csv', 'top-ups.csv'];
+
+let dir: string;
+let ruleset: string;
+let usage: string;
+let baseState: string;
+let reference: { state: string; out: string; ms: number };
+
+/** A deterministic pseudo-random sequence (mulberry32), so every run of the test sees the same data. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function cli(args: string[], env: Record<string, string> = {}): { code: number | null; signal: NodeJS.Signals | null; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+function runArgs(state: string, out: string): string[] {
+  return ['run', ruleset, usage, '-o', out, '--state', state, '-q'];
+}
+
+/** Everything the state holds, as text, except the wall-clock time each transaction was recorded at. */
+async function dumpState(file: string): Promise<string> {
+  const db = await DuckDBInstance.create(file);
+  const c = await db.connect();
+  const parts: string[] = [];
+  for (const [table, order] of [
+    ['entries', 'seq'], ['grants', 'grant_id'], ['wallets', 'wallet_id'], ['commitments', 'commitment_id'],
+    ['lines', 'txn_id, line_id'], ['txn_inputs', 'txn_id, sha256'], ['closes', 'period'],
+  ] as const) {
+    const r = await c.runAndReadAll(`SELECT * FROM ${table} ORDER BY ${order}`);
+    parts.push(`${table}: ${JSON.stringify(r.getRowsJson())}`);
+  }
+  const txns = await c.runAndReadAll(`SELECT * EXCLUDE (recorded_at) FROM txns ORDER BY txn_id`);
+  parts.push(`txns: ${JSON.stringify(txns.getRowsJson())}`);
+  c.closeSync();
+  db.closeSync();
+  return parts.join('\n');
+}
+
+const read = (d: string, f: string) => fs.readFileSync(path.join(d, f), 'utf8');
+
+beforeAll(async () => {
+  dir = tempDir();
+  // S1's ruleset with the default output columns, so the charges file carries the waterfall breakdown.
+  const s1 = fs.readFileSync(path.join(ROOT, 'rulesets/bench/s1.yaml'), 'utf8');
+  ruleset = write(dir, 's1.yaml', s1.slice(0, s1.indexOf('\noutputs:')));
+  const rand = random(7);
+  const metrics = ['api_call', 'storage_gb_hour', 'compute_sec', 'egress_gb'];
+  const regions = ['us-east', 'eu-west', 'ap-south'];
+  const rows = ['event_id,account_id,ts,metric,region,quantity'];
+  for (let i = 0; i < 150_000; i++) {
+    const day = 1 + Math.floor(rand() * 31);
+    const sec = Math.floor(rand() * 86400);
+    const ts = `2026-10-${String(day).padStart(2, '0')} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
+    rows.push(`e${i},acct-${String(Math.floor(rand() * 800)).padStart(4, '0')},${ts},${metrics[Math.floor(rand() * 4)]},${regions[Math.floor(rand() * 3)]},${(rand() * 50).toFixed(3)}`);
+  }
+  usage = write(dir, 'usage.csv', `${rows.join('\n')}\n`);
+  // Grants for most accounts (some expiring mid-month, various kinds), and a few wallets that top themselves up.
+  const kinds = ['promotional', 'purchased', 'gift_card', 'deposit'];
+  const grants = ['account_id,amount,kind,priority,expires_at'];
+  for (let a = 0; a < 800; a++) {
+    for (let g = 0; g < 1 + Math.floor(rand() * 3); g++) {
+      grants.push(`acct-${String(a).padStart(4, '0')},${(rand() * 40).toFixed(2)},${kinds[Math.floor(rand() * 4)]},${Math.floor(rand() * 3)},${rand() < 0.3 ? `2026-10-${String(5 + Math.floor(rand() * 20)).padStart(2, '0')}` : ''}`);
+    }
+  }
+  baseState = path.join(dir, 'base.duckdb');
+  for (let a = 0; a < 5; a++) {
+    const r = cli(['wallet', 'create', `topup-${a}`, '--account', `acct-${String(a).padStart(4, '0')}`, '--priority', '1', '--overdraft-limit', '5',
+      '--top-up-below', '2', '--top-up-amount', '15', '--top-up-max', '2', '--state', baseState]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  expect(cli(['wallet', 'import', write(dir, 'grants.csv', `${grants.join('\n')}\n`), '--state', baseState]).code).toBe(0);
+
+  const refState = path.join(dir, 'ref.duckdb');
+  fs.copyFileSync(baseState, refState);
+  const t0 = performance.now();
+  const r = cli(runArgs(refState, path.join(dir, 'ref')));
+  expect(r.code, r.stderr).toBe(0);
+  reference = { state: await dumpState(refState), out: path.join(dir, 'ref'), ms: performance.now() - t0 };
+}, 120_000);
+
+/** After a crash: outputs absent or complete; then a re-run finishes and equals the uninterrupted run. */
+async function checkRecovery(state: string, out: string): Promise<void> {
+  if (fs.existsSync(path.join(out, 'charges.csv'))) {
+    for (const f of OUTPUTS) expect(read(out, f)).toBe(read(reference.out, f));
+  }
+  const r = cli(runArgs(state, out));
+  expect(r.code, r.stderr).toBe(0);
+  for (const f of OUTPUTS) expect(read(out, f), f).toBe(read(reference.out, f));
+  expect(await dumpState(state)).toBe(reference.state);
+  expect(cli(['wallet', 'verify', '--state', state]).code).toBe(0);
+}
+
+describe('tally run killed and run again', () => {
+  it('the reference run drew from the wallets and topped some up', () => {
+    const entries = read(reference.out, 'wallet-entries.csv').trim().split('\n').slice(1);
+    expect(entries.filter((e) => e.includes(',drawdown,')).length).toBeGreaterThan(1000);
+    expect(read(reference.out, 'top-ups.csv').trim().split('\n').length).toBeGreaterThan(1);
+  });
+
+  for (const point of ['settle:in-transaction', 'settle:after-commit', 'run:before-rename'] as const) {
+    it(`killed at ${point}`, async () => {
+      const state = path.join(dir, `${point.replace(':', '-')}.duckdb`);
+      const out = path.join(dir, `out-${point.replace(':', '-')}`);
+      fs.copyFileSync(baseState, state);
+      const r = cli(runArgs(state, out), { TALLY_FAULT_POINT: point });
+      expect(r.signal).toBe('SIGKILL');
+      await checkRecovery(state, out);
+    }, 60_000);
+  }
+
+  it(`killed at ${ROUNDS} instants spread over the run`, async () => {
+    let killedRunning = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const state = path.join(dir, `kill-${i}.duckdb`);
+      const out = path.join(dir, `out-kill-${i}`);
+      fs.copyFileSync(baseState, state);
+      const delay = ((i + 0.5) / ROUNDS) * reference.ms * 1.1;
+      const child = spawn(process.execPath, [BIN, ...runArgs(state, out)], { cwd: dir, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') killedRunning++;
+      await checkRecovery(state, out);
+    }
+    // Most kills must land while the run is still going, or the test proves nothing.
+    expect(killedRunning).toBeGreaterThanOrEqual(Math.ceil(ROUNDS * 0.6));
+  }, 600_000);
+});
