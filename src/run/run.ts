@@ -76,7 +76,8 @@ export interface Manifest {
     dry_run: boolean;
     entries: number;
     top_ups: number;
-    held_lines: number;
+    /** Lines held instead of billed, by reason. */
+    held: Record<string, number>;
     /** Per currency: what commitments and credits covered, and what is left to invoice. */
     totals: Record<string, { covered_by_commitment: string; covered_by_credits: string; overage: string }>;
   };
@@ -178,10 +179,11 @@ function stateSummary(file: string, s: Settlement, lines: ChargeLine[]): NonNull
     const t = sums.get(l.currency) ?? [dec(0), dec(0), dec(0), l.minorUnits];
     sums.set(l.currency, [t[0].plus(l.wallet!.coveredByCommitment), t[1].plus(l.wallet!.coveredByCredits), t[2].plus(l.wallet!.overage), t[3]]);
   }
+  const held = lines.filter((l) => l.wallet!.held).length;
   for (const [cur, [c, cr, o, minor]] of sums) totals[cur] = { covered_by_commitment: c.toFixed(minor), covered_by_credits: cr.toFixed(minor), overage: o.toFixed(minor) };
   return {
     file, run_id: s.txnId, repeated: s.repeated, dry_run: s.dryRun, entries: s.entries.length, top_ups: s.topUps.length,
-    held_lines: lines.filter((l) => l.wallet!.held).length, totals,
+    held: held ? { credit_limit_exceeded: held } : {}, totals,
   };
 }
 

@@ -100,6 +100,34 @@ describe('tally run with a state file', () => {
     expect(tally(['wallet', 'balance', 'acct-acme', '--json', '--state', state]).stdout).toContain('"balance": "20"');
   });
 
+  it('migrates a state file of an older schema on open, and refuses one from a newer tally', async () => {
+    const dir = tempDir();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const make = async (file: string, version: string) => {
+      const db = await DuckDBInstance.create(file);
+      const c = await db.connect();
+      await c.run(`CREATE TABLE tally_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL); INSERT INTO tally_meta VALUES ('marker', 'tally-state'), ('schema_version', '${version}')`);
+      c.closeSync();
+      db.closeSync();
+    };
+    const old = path.join(dir, 'old.duckdb');
+    await make(old, '0');
+    ok(tally(['wallet', 'grant', 'acct-a', '--amount', '5', '--state', old]));
+    expect(JSON.parse(tally(['wallet', 'balance', '--json', '--state', old]).stdout)[0].balance).toBe('5');
+    const newer = path.join(dir, 'newer.duckdb');
+    await make(newer, '99');
+    const r = tally(['wallet', 'balance', '--state', newer]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/was written by a newer tally \(state schema 99/);
+    const other = path.join(dir, 'other.duckdb');
+    const db = await DuckDBInstance.create(other);
+    const c = await db.connect();
+    await c.run('CREATE TABLE customers (id INTEGER)');
+    c.closeSync();
+    db.closeSync();
+    expect(tally(['wallet', 'balance', '--state', other]).stderr).toMatch(/is a DuckDB file but not a tally state file; it was left as it is/);
+  });
+
   it('refuses files that are not state files and leaves them untouched', () => {
     const dir = tempDir();
     const text = write(dir, 'notes.duckdb', 'these are my notes\n');

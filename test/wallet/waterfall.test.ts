@@ -270,3 +270,29 @@ describe('commitments', () => {
     expect(fx(pos.balance('w'))).toBe('10');
   });
 });
+
+describe('the README worked example', () => {
+  it('commitment, then promotional before purchased, expiry, overage, breakage at close', () => {
+    const pos = new Position();
+    pos.addWallet(wallet('w', 'acme'));
+    grant(pos, 'promo', 'w', '30.00', { kind: 'promotional', expiresAt: t('2026-10-20') });
+    grant(pos, 'bought', 'w', '50.00', { kind: 'purchased' });
+    pos.addCommitment({ id: 'pre', account: 'acme', kind: 'prepaid', amount: dec('100.00'), currency: 'USD', start: t('2026-10-01'), end: t('2026-11-01'), appliesTo: null, rolloverFraction: ZERO });
+    pos.applyEntry({ type: 'commitment', at: t('2026-10-01'), account: 'acme', wallet: null, grant: null, commitment: 'pre', lineId: null, periodStart: null, amount: dec('100.00'), currency: 'USD', fiatAmount: null, fiatCurrency: null });
+    const oct = { periodStart: t('2026-10-01') };
+    const { b } = summary(pos, [
+      line('acme', '80.00', '2026-10-12', oct),
+      line('acme', '45.00', '2026-10-18', oct),
+      line('acme', '40.00', '2026-10-25', oct),
+      line('acme', '18.00', '2026-10-31', oct),
+    ]);
+    expect(b).toEqual([
+      { c: '80', cr: '0', o: '0', held: false },
+      { c: '20', cr: '25', o: '0', held: false },
+      { c: '0', cr: '40', o: '0', held: false },
+      { c: '0', cr: '10', o: '8', held: false },
+    ]);
+    const close = closePeriod(pos, { label: '2026-10', start: t('2026-10-01'), end: t('2026-11-01') }, [], () => 2);
+    expect(close.breakage.map((x) => [x.grant, x.amount.toFixed()])).toEqual([['promo', '5']]);
+  });
+});
