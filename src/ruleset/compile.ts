@@ -17,6 +17,7 @@ import { resolveTimeZone } from '../expr/time-zones.js';
 import { CompileContext } from './context.js';
 import { compileMeters } from './compile-meters.js';
 import { compileOutputs } from './compile-outputs.js';
+import { compilePosition } from './compile-position.js';
 import { compilePrices } from './compile-prices.js';
 import { minorUnitsOf } from './currencies.js';
 import type { CsvOptions, FieldType, InputField, InputFormat, InputSpec, RulesetIR, StageIR } from './ir.js';
@@ -135,8 +136,9 @@ function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir
   const meters = compileMeters((raw.meters as Raw | undefined) ?? {}, cx, scope, defaultPeriod);
   const charges = compilePrices((raw.prices as Raw[] | undefined) ?? [], cx, scope, meters, { currency, minorUnits, rounding, timezone });
   const outputs = compileOutputs((raw.outputs as Raw | undefined) ?? {}, cx);
+  const position = compilePosition(raw, cx, baseDir, currency);
 
-  const hash = rulesetHash(text, stages);
+  const hash = rulesetHash(text, stages, position.accountsFile);
   return {
     file,
     name: raw.name as string,
@@ -154,6 +156,7 @@ function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir
     meters,
     charges,
     outputs,
+    position,
   };
 }
 
@@ -237,12 +240,11 @@ function compileStages(items: unknown[], cx: CompileContext, scope: Map<string, 
   return stages;
 }
 
-/** The ruleset's identity: its text and the content of every reference table it joins. */
-function rulesetHash(text: string, stages: StageIR[]): string {
+/** The ruleset's identity: its text and the content of every reference table it joins (and its accounts file). */
+function rulesetHash(text: string, stages: StageIR[], accountsFile: string | null): string {
   const h = createHash('sha256').update(text);
-  for (const s of stages) {
-    if (s.kind !== 'enrich') continue;
-    const file = (s.body as EnrichBody).file;
+  const files = [...stages.filter((s) => s.kind === 'enrich').map((s) => (s.body as EnrichBody).file), ...(accountsFile ? [accountsFile] : [])];
+  for (const file of files) {
     try {
       h.update(fs.readFileSync(file));
     } catch {

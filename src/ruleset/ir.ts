@@ -4,6 +4,7 @@
  */
 import type { TypedExpr } from '../expr/index.js';
 import type { ChargeSpec } from '../pricing/types.js';
+import type { PositionIR } from './compile-position.js';
 
 export type FieldType =
   | { kind: 'string' }
@@ -137,4 +138,6 @@ export interface RulesetIR {
   meters: MeterIR[];
   charges: ChargeIR[];
   outputs: OutputsIR;
+  /** accounts, wallets and commitments the ruleset declares for the state file. */
+  position: PositionIR;
 }

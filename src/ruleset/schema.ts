@@ -134,6 +134,49 @@ const outputsSpec: Spec = obj('Files a run writes.', {
   allocation_scale: int('Decimal places of event allocations (default 6).', 0, 18),
 });
 
+const restrictionSpec: Spec = obj('Which lines it may pay; an absent list allows all.', {
+  charges: strings('Only these charges.'),
+  meters: strings('Only lines of these meters.'),
+  dimensions: map(strings('Allowed values.'), 'Only lines whose dimension has one of these values.'),
+});
+
+const accountsSpec: Spec = obj('Accounts and their hierarchy (enterprise parents, partner channels), written into the state file by each run.', {
+  file: str('CSV or Parquet file with account_id and optionally parent_id, currency (relative to the ruleset).'),
+  list: list(obj('An account.', { id: req(str('Account id.')), parent: str('Parent account.'), currency: str('Currency of the account.') }), 'Accounts.'),
+});
+
+const walletSpec: Spec = obj('A wallet: credit grants an account (or, as a pool, its descendants) draws from.', {
+  id: req(str('Wallet id.')),
+  account: req(str('Owning account.')),
+  currency: str('Fiat code or a virtual currency such as credits (default billing.currency).'),
+  pool: bool('Descendant accounts of the owner draw from it too (default false).'),
+  priority: int('Order among the account\'s own wallets, lower first (default 0).'),
+  order: list(str('Key.', { enum: ['priority', 'expiry', 'kind', 'age'] }), 'Draw-down order of grants (default priority, expiry, kind, age).'),
+  overdraft_limit: dec('How far below zero it may go (default 0).', 'non_negative'),
+  on_limit: str('Past the overdraft limit: bill the rest as overage, or hold the line (default overage).', { enum: ['overage', 'hold'] }),
+  applies_to: restrictionSpec,
+  child_cap: dec('Pools: what one child account may draw per billing period.', 'non_negative'),
+  child_caps: map(dec('Cap.', 'non_negative'), 'Pools: caps of particular children.'),
+  top_up: obj('Automatic top-up: a purchased grant when the usable balance falls below a threshold.', {
+    below: req(dec('Threshold.', 'non_negative')),
+    amount: dec('Add this much.', 'positive'),
+    to: dec('Or top up to this balance.', 'positive'),
+    max_per_period: int('At most this many per billing period (default 1).', 1),
+  }),
+});
+
+const commitmentSpec: Spec = obj('A prepaid (draw-down) or minimum-spend commitment.', {
+  id: req(str('Commitment id.')),
+  account: req(str('Account.')),
+  kind: req(str('prepaid: drawn before wallets; minimum: spend below it per period is trued up at close.', { enum: ['prepaid', 'minimum'] })),
+  amount: req(dec('prepaid: the amount for the term; minimum: the minimum per period.', 'positive')),
+  currency: str('Currency (default billing.currency).'),
+  start: req(str('Start of the term, inclusive (2026-01-01).')),
+  end: req(str('End of the term, exclusive.')),
+  rollover: dec('prepaid: fraction of the remainder carried into a next term of the same length (default 0).', 'non_negative'),
+  charges: strings('Only these charges (default all).'),
+});
+
 export const rulesetSpec: Spec = obj('A tally ruleset: how to mediate, meter and price usage.', {
   version: req(int('Ruleset language version (1).', 1, 1)),
   name: req(str('Name of the ruleset, written on every line.', { pattern: /^[A-Za-z0-9_.-]+$/, patternHint: 'must be letters, digits, "_", "-" or "."' })),
@@ -145,5 +188,8 @@ export const rulesetSpec: Spec = obj('A tally ruleset: how to mediate, meter and
   meters: req(map(meterSpec, 'Meters by name.')),
   prices: req(list(priceSpec, 'Charges.', 1)),
   outputs: outputsSpec,
+  accounts: accountsSpec,
+  wallets: list(walletSpec, 'Wallets a run creates in the state file when absent (their grants come from `tally wallet grant` or `import`).'),
+  commitments: list(commitmentSpec, 'Commitments a run adds to the state file when absent.'),
 });
 

@@ -22,6 +22,7 @@ import { fingerprintFiles } from '../io/sources/fingerprint.js';
 import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
 import { StateStore } from '../state/store.js';
 import { settle, type Settlement } from './settle.js';
+import { readAccountsFile } from './declared-position.js';
 import { faultPoint } from './fault-points.js';
 
 export interface RunOptions {
@@ -142,7 +143,8 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
     if (state) {
       say('applying credits and commitments');
       const inputs = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
-      settlement = await settle(state, ruleset, inputs, lines, opts.dryRun === true);
+      const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(db, ruleset.position.accountsFile) : [];
+      settlement = await settle(state, ruleset, inputs, lines, { dryRun: opts.dryRun === true, fileAccounts });
       lap('settle');
     }
     say(`writing ${lines.length} lines`);

@@ -14,7 +14,8 @@ import type { RulesetIR } from '../ruleset/ir.js';
 import { balanceRows, replayPosition, type BalanceRow } from '../state/operations.js';
 import type { StateStore } from '../state/store.js';
 import { parseInstant } from '../wallet/instant.js';
-import type { Entry, TopUp, WaterfallLine } from '../wallet/types.js';
+import type { Account, Entry, TopUp, WaterfallLine } from '../wallet/types.js';
+import { applyDeclared, persistDeclared } from './declared-position.js';
 import { runWaterfall } from '../wallet/waterfall.js';
 import type { ChargeLine } from './rate.js';
 import { faultPoint } from './fault-points.js';
@@ -45,7 +46,14 @@ export function runId(ruleset: RulesetIR, inputs: readonly ConsumedInput[]): str
 }
 
 /** Applies the lines to the state (or, with dryRun, to a copy in memory) and sets each line's breakdown. */
-export async function settle(store: StateStore, ruleset: RulesetIR, inputs: readonly ConsumedInput[], lines: ChargeLine[], dryRun: boolean): Promise<Settlement> {
+export async function settle(
+  store: StateStore,
+  ruleset: RulesetIR,
+  inputs: readonly ConsumedInput[],
+  lines: ChargeLine[],
+  opts: { dryRun: boolean; fileAccounts: readonly Account[] },
+): Promise<Settlement> {
+  const dryRun = opts.dryRun;
   const txnId = runId(ruleset, inputs);
   const lastAt = lines.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
   if (await store.txnExists(txnId)) return replay(store, txnId, lines, lastAt, dryRun);
@@ -58,14 +66,17 @@ export async function settle(store: StateStore, ruleset: RulesetIR, inputs: read
   }
 
   const pos = await store.loadPosition();
+  const declared = applyDeclared(pos, ruleset, opts.fileAccounts);
   const result = runWaterfall(pos, lines.map(waterfallLine), { topUpId: (n) => `${txnId}-topup-${n}` });
+  const entries = [...declared.entries, ...result.entries];
   for (const l of lines) l.wallet = result.breakdown.get(l.lineId)!;
   if (!dryRun) {
     await store.transaction(async () => {
       await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file) }, { name: ruleset.name, sha256: ruleset.hash });
       await store.appendRows('txn_inputs', inputs.map((i) => [txnId, i.sha256, i.file, String(i.bytes)]));
+      await persistDeclared(store, declared, `ruleset:${ruleset.name}`);
       for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
-      await store.appendEntries(txnId, result.entries);
+      await store.appendEntries(txnId, entries);
       await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
       faultPoint('settle:in-transaction');
     });
@@ -76,7 +87,7 @@ export async function settle(store: StateStore, ruleset: RulesetIR, inputs: read
     txnId,
     repeated: false,
     dryRun,
-    entries: result.entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
+    entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
     topUps: result.topUps,
     balances: balanceRows(pos, null, lastAt),
   };

@@ -210,8 +210,9 @@ export class StateStore {
     await this.conn.run(`INSERT OR REPLACE INTO accounts VALUES (${q(a.id)}, ${a.parent === null ? 'NULL' : q(a.parent)}, ${a.currency === null ? 'NULL' : q(a.currency)})`);
   }
 
+  /** Inserts a wallet, or replaces its policy (never its account or currency: callers check). */
   async insertWallet(w: Wallet): Promise<void> {
-    await this.conn.run(`INSERT INTO wallets VALUES (${q(w.id)}, ${q(w.account)}, ${q(w.currency)}, ${w.pool}, ${w.priority}, ${q(w.order.join(','))},
+    await this.conn.run(`INSERT OR REPLACE INTO wallets VALUES (${q(w.id)}, ${q(w.account)}, ${q(w.currency)}, ${w.pool}, ${w.priority}, ${q(w.order.join(','))},
       ${q(amount12(w.overdraftLimit))}, ${q(w.onLimit)}, ${w.appliesTo ? q(JSON.stringify(w.appliesTo)) : 'NULL'},
       ${w.childCap === null ? 'NULL' : q(amount12(w.childCap))}, ${q(JSON.stringify(Object.fromEntries(Object.entries(w.childCaps).map(([k, v]) => [k, v.toFixed()]))))},
       ${w.topUp ? q(JSON.stringify({ threshold: w.topUp.threshold.toFixed(), mode: w.topUp.mode, amount: w.topUp.amount.toFixed(), max_per_period: w.topUp.maxPerPeriod })) : 'NULL'})`);

@@ -138,6 +138,44 @@ describe('tally run with a state file', () => {
   });
 });
 
+describe('accounts, wallets and commitments declared in the ruleset', () => {
+  it('a pool at the parent pays its children, one of them capped; a prepaid commitment pays before any wallet', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const ruleset = write(dir, 'cloud-api.yaml', `${fs.readFileSync(RULESET, 'utf8').replaceAll('../../fixtures/', `${ROOT}/fixtures/`)}
+accounts:
+  list:
+    - { id: acct-initech, parent: acct-hooli }
+    - { id: acct-globex, parent: acct-hooli }
+wallets:
+  - { id: hooli-pool, account: acct-hooli, pool: true, child_caps: { acct-initech: "0.20" } }
+commitments:
+  - { id: acme-q4, account: acct-acme, kind: prepaid, amount: "20", start: 2026-10-01, end: 2027-01-01 }
+`);
+    ok(tally(['sync', ruleset, '--state', state]));
+    ok(tally(['wallet', 'grant', 'acct-hooli', '--wallet', 'hooli-pool', '--amount', '1000', '--state', state]));
+    ok(tally(['run', ruleset, USAGE, '-o', path.join(dir, 'out'), '--state', state]));
+    const lines = csv(path.join(dir, 'out/charges.csv'));
+    const cents = (account: string, col: string) => lines.filter((l) => l.account_id === account).reduce((s, l) => s + Math.round(Number(l[col]) * 100), 0);
+    // The parent and the uncapped child draw all they need from the pool; initech (0.50 of lines) is capped at 0.20.
+    expect(cents('acct-hooli', 'covered_by_credits')).toBe(cents('acct-hooli', 'amount'));
+    expect(cents('acct-globex', 'covered_by_credits')).toBe(cents('acct-globex', 'amount'));
+    expect(cents('acct-initech', 'amount')).toBe(50);
+    expect([cents('acct-initech', 'covered_by_credits'), cents('acct-initech', 'overage')]).toEqual([20, 30]);
+    // acme's prepaid commitment covers 20.00; acme has no wallet.
+    expect([cents('acct-acme', 'covered_by_commitment'), cents('acct-acme', 'covered_by_credits')]).toEqual([2000, 0]);
+    // Draw-downs by a child are recorded against the child.
+    const entries = csv(path.join(dir, 'out/wallet-entries.csv'));
+    expect(entries.filter((e) => e.wallet_id === 'hooli-pool' && e.account_id === 'acct-initech').reduce((s, e) => s + Math.round(Number(e.amount) * 100), 0)).toBe(-20);
+    ok(tally(['wallet', 'verify', '--state', state]));
+    // Declaring the commitment differently is refused: money has moved against it.
+    const amended = write(dir, 'cloud-api.yaml', fs.readFileSync(ruleset, 'utf8').replace('amount: "20"', 'amount: "25"'));
+    const r = tally(['sync', amended, '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('commitment acme-q4 in the ruleset differs from the one in the state');
+  });
+});
+
 describe('tally wallet and commit commands', () => {
   it('an import with one bad row names its line and imports nothing', () => {
     const dir = tempDir();

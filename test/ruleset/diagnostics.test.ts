@@ -47,6 +47,10 @@ const invalidCases: [string, string, RegExp][] = [
   ['unknown stage kind', base({ mediation: '  - «»valdiate: { rule: "true", reason: x }' }), /unknown kind "valdiate" \(did you mean "validate"\?\)/],
   ['a filter that is not boolean', base({ meters: '  usage: { aggregation: sum, value: qty, filter: "«»qty + 1" }' }), /must give a boolean/],
   ['a reason that is not a code', base({ mediation: '  - validate: { rule: "true", reason: «»"Bad Thing" }' }), /must be a snake_case code/],
+  ['a commitment term that is not a date', `${base({})}commitments:\n  - { id: c, account: a, kind: prepaid, amount: "10", start: «»2026-13-01, end: 2027-01-01 }\n`, /commitments\[0\]\.start: "2026-13-01" is not a date or time/],
+  ['a top-up with neither amount nor target', `${base({})}wallets:\n  - { id: w, account: a, top_up: «»{ below: "5" } }\n`, /wallets\[0\]\.top_up: a top-up needs one of `amount`/],
+  ['a commitment without an amount', `${base({})}commitments:\n  - «»{ id: c, account: a, kind: minimum, start: 2026-01-01, end: 2027-01-01 }\n`, /commitments\[0\]\.amount: .*required|missing/],
+  ['an unknown draw-down order key', `${base({})}wallets:\n  - { id: w, account: a, order: [«»newest] }\n`, /"newest" is not one of priority, expiry, kind, age/],
 ];
 
 describe('ruleset diagnostics', () => {

@@ -12,6 +12,8 @@ import { InstantError, instant } from '../../wallet/instant.js';
 import { GRANT_KINDS, ORDER_KEYS, type Account, type GrantKind, type OrderKey, type Restriction, type Wallet } from '../../wallet/types.js';
 import { DataError, EXIT, UsageError } from '../errors.js';
 import { stateFile } from './state-file.js';
+import { loadRuleset } from './load-ruleset.js';
+import { applyDeclared, persistDeclared, readAccountsFile } from '../../run/declared-position.js';
 
 type Opts = Record<string, unknown>;
 
@@ -258,5 +260,26 @@ export async function closeCommand(period: string, opts: Opts): Promise<number> 
   const sum = (xs: { amount: Decimal }[]) => xs.reduce((a, x) => a.plus(x.amount), dec(0)).toFixed();
   process.stdout.write(`${outcome.repeated ? 'already closed; outputs rewritten: ' : ''}period ${period} [${outcome.period.start}, ${outcome.period.end}): ` +
     `${outcome.trueUps.length} true-ups (${sum(outcome.trueUps)}), breakage ${sum(outcome.breakage)}${opts.dryRun ? ' (dry run: state unchanged)' : ''} → ${String(opts.out)}\n`);
+  return EXIT.ok;
+}
+
+export async function syncCommand(rulesetFile: string, opts: Opts): Promise<number> {
+  const ruleset = loadRuleset(rulesetFile);
+  const summary = await withState(opts, async (s) => {
+    const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(s, ruleset.position.accountsFile) : [];
+    const pos = await s.loadPosition();
+    const changes = applyDeclared(pos, ruleset, fileAccounts);
+    const n = changes.wallets.length + changes.commitments.length;
+    if (n + changes.accounts.length === 0) return changes;
+    const txn = `sync:${ruleset.name}:${(await s.rows('SELECT count(*) FROM txns'))[0]![0]}`;
+    await s.transaction(async () => {
+      await persistDeclared(s, changes, `ruleset:${ruleset.name}`);
+      await s.recordTxn(txn, 'sync', { wallets: changes.wallets.map((w) => w.id), commitments: changes.commitments.map((c) => c.id) }, { name: ruleset.name, sha256: ruleset.hash });
+      await s.appendEntries(txn, changes.entries);
+    });
+    await s.checkpoint();
+    return changes;
+  });
+  process.stdout.write(`${summary.accounts.length} accounts, ${summary.wallets.length} new or changed wallets, ${summary.commitments.length} new commitments from ${rulesetFile}\n`);
   return EXIT.ok;
 }

@@ -137,6 +137,13 @@ export function registerStateCommands(program: Command, set: (code: number) => v
     .action(act('accountImport'));
 
   program
+    .command('sync')
+    .description('write the accounts, wallets and commitments a ruleset declares into the state file (each run does it too)')
+    .argument('<ruleset>', 'ruleset YAML file')
+    .option('--state <file>', STATE_HELP)
+    .action(act('syncCommand'));
+
+  program
     .command('close')
     .description('period-end work: expiry and breakage, prepaid rollover, minimum-commitment true-ups')
     .argument('<period>', 'period label, as on the lines: 2026-10')
