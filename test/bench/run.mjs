@@ -61,10 +61,17 @@ function s1() {
   const usage = usageFile(EVENTS);
   const rows = EVENTS + Math.floor(EVENTS / 1000);
   const out = (name) => path.join(WORK, name);
-  const tally = best(rounds(ROUNDS, () => measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', usage, '--out', out('tally'), '--quiet'])));
+  const tally = best(rounds(ROUNDS, () => measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', usage, '--out', out('tally'), '--quiet', '--no-state'])));
+  // The same run keeping a state file (a fresh one each round): the cost of recording the run and its lines.
+  const withState = best(rounds(ROUNDS, () => {
+    fs.rmSync(out('state.duckdb'), { force: true });
+    fs.rmSync(out('state.duckdb.wal'), { force: true });
+    return measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', usage, '--out', out('tally-state'), '--quiet', '--state', out('state.duckdb')]);
+  }));
   const duck = best(rounds(ROUNDS, () => measure(process.execPath, [path.join(BENCH, 'baseline-duckdb.mjs'), usage, out('duckdb.csv')])));
   const results = [
     { name: 'tally run', ...tally, eps: rows / tally.seconds },
+    { name: 'tally run, with a state file', ...withState, eps: rows / withState.seconds },
     { name: 'hand-written DuckDB', ...duck, eps: rows / duck.seconds },
   ];
   if (!sameBytes(out('tally/charges.csv'), out('duckdb.csv'))) throw new Error('FAIL: tally and the DuckDB baseline wrote different charge files');
@@ -72,7 +79,7 @@ function s1() {
     const small = usageFile(Math.floor(EVENTS / 10));
     const naive = best(rounds(Math.min(ROUNDS, 2), () => measure(process.execPath, [path.join(BENCH, 'baseline-naive.mjs'), small, out('naive.csv')])));
     const smallRows = Math.floor(EVENTS / 10) + Math.floor(EVENTS / 10000);
-    measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', small, '--out', out('tally-small'), '--quiet']);
+    measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', small, '--out', out('tally-small'), '--quiet', '--no-state']);
     if (!sameBytes(out('tally-small/charges.csv'), out('naive.csv'))) throw new Error('FAIL: tally and the naive baseline wrote different charge files');
     results.push({ name: 'naive Node (1/10 events, scaled)', ...naive, eps: smallRows / naive.seconds });
   }
@@ -84,7 +91,7 @@ function s2() {
   const usage = usageFile(EVENTS);
   const rows = EVENTS + Math.floor(EVENTS / 1000);
   const out = (name) => path.join(WORK, name);
-  const tally = best(rounds(ROUNDS, () => measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', usage, '--out', out('tally-s2'), '--quiet', '--rated-events'])));
+  const tally = best(rounds(ROUNDS, () => measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', usage, '--out', out('tally-s2'), '--quiet', '--rated-events', '--no-state'])));
   const duck = best(rounds(ROUNDS, () => measure(process.execPath, [path.join(ROOT, 'test/bench/baseline-s2-duckdb.mjs'), usage, out('s2-duckdb')])));
   const check = spawnSync(process.execPath, [path.join(ROOT, 'test/bench/compare-s2.mjs'), out('tally-s2'), out('s2-duckdb')], { cwd: ROOT, encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`FAIL: S2 outputs differ:\n${check.stdout}${check.stderr}`);
@@ -109,8 +116,8 @@ function report(title, results) {
 function scaling() {
   const big = usageFile(EVENTS * 10);
   const small = usageFile(EVENTS);
-  const a = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', small, '--out', path.join(WORK, 'scale-small'), '--quiet']);
-  const b = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', big, '--out', path.join(WORK, 'scale-big'), '--quiet']);
+  const a = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', small, '--out', path.join(WORK, 'scale-small'), '--quiet', '--no-state']);
+  const b = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', big, '--out', path.join(WORK, 'scale-big'), '--quiet', '--no-state']);
   console.log(`\nScaling: ${EVENTS.toLocaleString('en')} events ${a.seconds.toFixed(1)} s, ${Math.round(a.rssMb)} MB; ${(EVENTS * 10).toLocaleString('en')} events ${b.seconds.toFixed(1)} s, ${Math.round(b.rssMb)} MB; time ratio ${(b.seconds / a.seconds).toFixed(2)} (≤ 11 wanted)`);
 }
 
