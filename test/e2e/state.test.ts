@@ -190,6 +190,28 @@ describe('tally wallet and commit commands', () => {
     expect(JSON.parse(tally(['wallet', 'balance', '--json', '--at', '2026-11-01', '--state', state]).stdout).map((b: Record<string, string>) => [b.id, b.balance])).toEqual([['acct-a', '10'], ['acct-b', '2.5']]);
   });
 
+  it('accounts import from CSV or Parquet; a cycle in the hierarchy is refused', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['account', 'import', write(dir, 'a.csv', 'account_id,parent_id,currency\nparent,,USD\nchild,parent,\n'), '--state', state]));
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const scratch = await DuckDBInstance.create(':memory:');
+    const sc = await scratch.connect();
+    await sc.run(`COPY (SELECT 'grandchild' AS account_id, 'child' AS parent_id) TO '${path.join(dir, 'b.parquet')}' (FORMAT parquet)`);
+    sc.closeSync();
+    scratch.closeSync();
+    ok(tally(['account', 'import', path.join(dir, 'b.parquet'), '--state', state]));
+    const cycle = tally(['account', 'set', 'parent', '--parent', 'grandchild', '--state', state]);
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr).toContain('account parent: parent grandchild makes a cycle in the hierarchy');
+    const db = await DuckDBInstance.create(state);
+    const c = await db.connect();
+    const rows = (await c.runAndReadAll('SELECT account_id, parent_id FROM accounts ORDER BY account_id')).getRowsJson();
+    c.closeSync();
+    db.closeSync();
+    expect(rows).toEqual([['child', 'parent'], ['grandchild', 'child'], ['parent', null]]);
+  });
+
   it('void reverses what is left, balance --at sees before and after, verify catches a tampered ledger', async () => {
     const dir = tempDir();
     const state = path.join(dir, 'state.duckdb');

@@ -1,5 +1,6 @@
 /** What the state commands do (their definitions are in state-commands.ts). Each returns an exit code. */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { dec, type Decimal } from '../../pricing/index.js';
@@ -9,7 +10,7 @@ import { closeStatePeriod } from '../../state/close-period.js';
 import { OutputDir } from '../../io/sinks/output-dir.js';
 import { writeBalances, writeEntries } from '../../io/sinks/wallet-files.js';
 import { InstantError, instant } from '../../wallet/instant.js';
-import { GRANT_KINDS, ORDER_KEYS, type Account, type GrantKind, type OrderKey, type Restriction, type Wallet } from '../../wallet/types.js';
+import { GRANT_KINDS, ORDER_KEYS, type GrantKind, type OrderKey, type Restriction, type Wallet } from '../../wallet/types.js';
 import { DataError, EXIT, UsageError } from '../errors.js';
 import { stateFile } from './state-file.js';
 import { loadRuleset } from './load-ruleset.js';
@@ -226,11 +227,12 @@ export async function accountSet(id: string, opts: Opts): Promise<number> {
 }
 
 export async function accountImport(file: string, opts: Opts): Promise<number> {
-  const accounts: Account[] = readCsv(file).map(({ line, row }) => {
-    if (!row.account_id) throw new UsageError(`${file}:${line}: account_id is required`, 'the header needs account_id and optionally parent_id, currency');
-    return { id: row.account_id, parent: row.parent_id || null, currency: row.currency || null };
+  if (!fs.existsSync(file)) throw new DataError(`cannot read ${file}`, 'check the path');
+  const accounts = await withState(opts, async (s) => {
+    const list = await readAccountsFile(s, path.resolve(file));
+    await setAccounts(s, list);
+    return list;
   });
-  await withState(opts, (s) => setAccounts(s, accounts));
   process.stdout.write(`${accounts.length} accounts imported from ${file}\n`);
   return EXIT.ok;
 }

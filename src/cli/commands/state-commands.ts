@@ -131,8 +131,8 @@ export function registerStateCommands(program: Command, set: (code: number) => v
     .action(act('accountSet'));
   account
     .command('import')
-    .description('add or change accounts from a CSV file (account_id, parent_id, currency)')
-    .argument('<file>', 'CSV file')
+    .description('add or change accounts from a CSV or Parquet file (account_id, and optionally parent_id, currency)')
+    .argument('<file>', 'CSV or Parquet file')
     .option('--state <file>', STATE_HELP)
     .action(act('accountImport'));
 
