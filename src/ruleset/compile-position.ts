@@ -8,6 +8,7 @@ import { dec, ZERO, type Decimal } from '../pricing/index.js';
 import { parseInstant } from '../wallet/instant.js';
 import { DEFAULT_ORDER, type Account, type Commitment, type OrderKey, type Restriction, type Wallet } from '../wallet/types.js';
 import type { CompileContext } from './context.js';
+import { placesOf } from './currencies.js';
 
 type Raw = Record<string, unknown>;
 
@@ -42,6 +43,12 @@ export function compilePosition(raw: Raw, cx: CompileContext, baseDir: string, c
     return Object.keys(out).length ? out : null;
   };
   const amount = (v: unknown): Decimal => (v === undefined ? ZERO : dec(v as string));
+  /** An amount of money in `cur` (reported when it has more places than the currency). */
+  const money = (obj: Raw, key: string, where: string, cur: string): Decimal => {
+    const d = amount(obj[key]);
+    if (d.decimalPlaces() > placesOf(cur)) cx.error(obj, key, where, 'money_places', `${d.toFixed()} has more decimal places than ${cur} has (${placesOf(cur)})`);
+    return d;
+  };
 
   const wallets: Wallet[] = [];
   const walletIds = new Set<string>();
@@ -58,10 +65,15 @@ export function compilePosition(raw: Raw, cx: CompileContext, baseDir: string, c
     }
     if (top && top.below === undefined) top = undefined; // reported as a missing key
     if (w.id === undefined || w.account === undefined) continue;
+    const cur = (w.currency as string | undefined) ?? currency;
+    money(w, 'overdraft_limit', where, cur);
+    money(w, 'child_cap', where, cur);
+    for (const k of Object.keys((w.child_caps as Raw | undefined) ?? {})) money(w.child_caps as Raw, k, `${where}.child_caps`, cur);
+    if (top) for (const k of ['below', 'amount', 'to']) if (top[k] !== undefined) money(top, k, `${where}.top_up`, cur);
     wallets.push({
       id,
       account: w.account as string,
-      currency: (w.currency as string | undefined) ?? currency,
+      currency: cur,
       pool: w.pool === true,
       priority: (w.priority as number | undefined) ?? 0,
       order: (w.order as OrderKey[] | undefined) ?? DEFAULT_ORDER,
@@ -92,8 +104,9 @@ export function compilePosition(raw: Raw, cx: CompileContext, baseDir: string, c
     if (start && end && end <= start) cx.error(c, 'end', where, 'term', 'the term ends before it starts');
     const fraction = amount(c.rollover);
     if (fraction.gt(1)) cx.error(c, 'rollover', where, 'rollover', 'rollover is a fraction between 0 and 1');
+    const cur = (c.currency as string | undefined) ?? currency;
     commitments.push({
-      id, account: c.account as string, kind: c.kind as Commitment['kind'], amount: dec(c.amount as string), currency: (c.currency as string | undefined) ?? currency,
+      id, account: c.account as string, kind: c.kind as Commitment['kind'], amount: money(c, 'amount', where, cur), currency: cur,
       start, end, appliesTo: c.charges ? { charges: c.charges as string[] } : null, rolloverFraction: fraction,
     });
   }

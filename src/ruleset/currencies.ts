@@ -11,3 +11,8 @@ const NOT_TWO: Readonly<Record<string, number>> = {
 export function minorUnitsOf(currency: string): number {
   return NOT_TWO[currency] ?? 2;
 }
+
+/** Decimal places an amount of `currency` may have: the ISO minor units for three-letter codes, 12 for virtual currencies. */
+export function placesOf(currency: string): number {
+  return /^[A-Z]{3}$/.test(currency) ? minorUnitsOf(currency) : 12;
+}

@@ -41,7 +41,13 @@ export function applyDeclared(pos: Position, ruleset: RulesetIR, fileAccounts: r
   const declared = ruleset.position;
   const accounts = [...fileAccounts, ...declared.accounts];
   for (const a of accounts) pos.accounts.set(a.id, a);
-  for (const a of accounts) if (pos.ancestors(a.id).includes(a.id)) throw new DataError(`account ${a.id} is its own ancestor in the hierarchy`);
+  for (const a of accounts) {
+    const seen = new Set([a.id]);
+    for (let p = a.parent; p !== null; p = pos.accounts.get(p)?.parent ?? null) {
+      if (seen.has(p)) throw new DataError(`account ${a.id}: parent ${a.parent} makes a cycle in the hierarchy`, 'fix the accounts in the ruleset (or its accounts file)');
+      seen.add(p);
+    }
+  }
 
   const wallets: Wallet[] = [];
   for (const w of declared.wallets) {

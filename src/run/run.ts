@@ -103,7 +103,7 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   };
   const say = opts.progress ?? (() => {});
   // The state first: a second process on the same file stops here, before any work or any output.
-  const state = opts.state ? await StateStore.open(opts.state) : null;
+  const state = opts.state ? await StateStore.open(opts.state, opts.dryRun ? 'scratch' : 'create') : null;
   let out: OutputDir;
   try {
     out = new OutputDir(opts.out);

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { DataError } from '../cli/errors.js';
 import { dec, type Decimal } from '../pricing/index.js';
 import type { RulesetIR } from '../ruleset/ir.js';
-import { balanceRows, replayPosition, type BalanceRow } from '../state/operations.js';
+import { balanceRows, loadBalances, saveBalances, type BalanceRow } from '../state/operations.js';
 import type { StateStore } from '../state/store.js';
 import { parseInstant } from '../wallet/instant.js';
 import type { Account, Entry, TopUp, WaterfallLine } from '../wallet/types.js';
@@ -56,13 +56,18 @@ export async function settle(
   const dryRun = opts.dryRun;
   const txnId = runId(ruleset, inputs);
   const lastAt = lines.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
-  if (await store.txnExists(txnId)) return replay(store, txnId, lines, lastAt, dryRun);
+  if (await store.txnExists(txnId)) return replay(store, txnId, lines, dryRun);
 
   const consumed = await store.rows(`SELECT DISTINCT i.file, i.txn_id FROM txn_inputs i JOIN txns t USING (txn_id)
     WHERE t.ruleset = '${ruleset.name.replace(/'/g, "''")}' AND i.sha256 IN (${inputs.map((i) => `'${i.sha256}'`).join(', ') || 'NULL'})`);
   if (consumed.length) {
     const list = consumed.map(([file, txn]) => `${file} (run ${txn})`).join(', ');
-    throw new DataError(`already rated by ruleset ${ruleset.name}: ${list}; nothing was written`, 'rate only new files, re-rate a period with `tally rerate`, or run with --no-state for a rating that bills nothing');
+    throw new DataError(`already rated by ruleset ${ruleset.name}: ${list}; nothing was written`, 'rate only new files, or run with --no-state for a rating that records nothing');
+  }
+  const periods = [...new Set(lines.map((l) => l.period))];
+  const closed = periods.length ? await store.rows(`SELECT period FROM closes WHERE period IN (${periods.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ')}) ORDER BY period`) : [];
+  if (closed.length) {
+    throw new DataError(`period ${closed.map((r) => r[0]).join(', ')} was already closed (its true-ups and expiries are final); nothing was written`, 'rate usage before closing its period, or run with --no-state to see what it would cost');
   }
 
   const pos = await store.loadPosition();
@@ -70,16 +75,20 @@ export async function settle(
   const result = runWaterfall(pos, lines.map(waterfallLine), { topUpId: (n) => `${txnId}-topup-${n}` });
   const entries = [...declared.entries, ...result.entries];
   for (const l of lines) l.wallet = result.breakdown.get(l.lineId)!;
+  const balances = balanceRows(pos, null, lastAt);
+  // A dry run makes the same writes and checks, then rolls them back.
+  await store.transaction(async () => {
+    await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file) }, { name: ruleset.name, sha256: ruleset.hash });
+    await store.appendRows('txn_inputs', inputs.map((i) => [txnId, i.sha256, i.file, String(i.bytes)]));
+    await persistDeclared(store, declared, `ruleset:${ruleset.name}`);
+    for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
+    await store.appendEntries(txnId, entries);
+    await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
+    await refuseLinesBilledTwice(store, txnId);
+    await saveBalances(store, txnId, balances);
+    faultPoint('settle:in-transaction');
+  }, { commit: !dryRun });
   if (!dryRun) {
-    await store.transaction(async () => {
-      await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file) }, { name: ruleset.name, sha256: ruleset.hash });
-      await store.appendRows('txn_inputs', inputs.map((i) => [txnId, i.sha256, i.file, String(i.bytes)]));
-      await persistDeclared(store, declared, `ruleset:${ruleset.name}`);
-      for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
-      await store.appendEntries(txnId, entries);
-      await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
-      faultPoint('settle:in-transaction');
-    });
     faultPoint('settle:after-commit');
     await store.checkpoint();
   }
@@ -89,12 +98,12 @@ export async function settle(
     dryRun,
     entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
     topUps: result.topUps,
-    balances: balanceRows(pos, null, lastAt),
+    balances,
   };
 }
 
 /** The committed run again: its breakdown, entries and the balances right after it, read back from the state. */
-async function replay(store: StateStore, txnId: string, lines: ChargeLine[], lastAt: string, dryRun: boolean): Promise<Settlement> {
+async function replay(store: StateStore, txnId: string, lines: ChargeLine[], dryRun: boolean): Promise<Settlement> {
   const stored = new Map<string, { c: Decimal; cr: Decimal; o: Decimal; held: boolean }>();
   for (const [id, c, cr, o, held] of await store.rows(`SELECT line_id, CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR),
       CAST(overage AS VARCHAR), CAST(held AS VARCHAR) FROM lines WHERE txn_id = '${txnId}'`)) {
@@ -106,12 +115,11 @@ async function replay(store: StateStore, txnId: string, lines: ChargeLine[], las
     l.wallet = { coveredByCommitment: s.c, coveredByCredits: s.cr, overage: s.o, held: s.held };
   }
   const entries = await store.entries(`txn_id = '${txnId}'`);
-  const lastSeq = entries.length ? entries[entries.length - 1]!.seq : Number((await store.rows(`SELECT coalesce(max(seq), 0) FROM entries`))[0]![0]);
-  const pos = await replayPosition(store, `seq <= ${lastSeq}`);
+  const pos = await store.loadPosition();
   const topUps = entries
     .filter((e) => e.type === 'topup')
     .map((e) => ({ grant: pos.grants.get(e.grant!)!, account: e.account, currency: e.currency, lineId: e.lineId! }));
-  return { txnId, repeated: true, dryRun, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: balanceRows(pos, null, lastAt) };
+  return { txnId, repeated: true, dryRun, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: await loadBalances(store, txnId) };
 }
 
 function waterfallLine(l: ChargeLine): WaterfallLine {
@@ -122,4 +130,16 @@ function lineRow(txnId: string, l: ChargeLine): (string | null)[] {
   const w = l.wallet!;
   return [txnId, l.lineId, l.account, l.period, l.periodStart, l.periodEnd, l.charge, l.meter, JSON.stringify(l.dims), l.at, l.currency, l.priced.amount.toFixed(),
     w.coveredByCommitment.toFixed(), w.coveredByCredits.toFixed(), w.overage.toFixed(), String(w.held)];
+}
+
+/**
+ * A line id names one account, period, charge, version and dimensions: a second run emitting the same line
+ * would bill a period's flat fees again and restart its tiers. Until re-rating exists, that is refused.
+ */
+async function refuseLinesBilledTwice(store: StateStore, txnId: string): Promise<void> {
+  const twice = await store.rows(`SELECT n.account_id, n.period, n.charge, l.txn_id FROM lines n JOIN lines l ON l.line_id = n.line_id AND l.txn_id <> n.txn_id
+    WHERE n.txn_id = '${txnId}' ORDER BY n.account_id, n.period, n.charge LIMIT 3`);
+  if (!twice.length) return;
+  const list = twice.map(([account, period, charge, txn]) => `${account} ${period} ${charge} (run ${txn})`).join(', ');
+  throw new DataError(`these lines were already billed by an earlier run: ${list}; nothing was written`, "rate each period's usage in one run (all its files together), or run with --no-state");
 }

@@ -9,7 +9,7 @@ import { dec } from '../pricing/index.js';
 import { closePeriod, type Breakage, type SpendLine, type TrueUpLine } from '../wallet/close.js';
 import { parseInstant } from '../wallet/instant.js';
 import type { Entry } from '../wallet/types.js';
-import { balanceRows, placesOf, replayPosition, type BalanceRow } from './operations.js';
+import { balanceRows, loadBalances, placesOf, saveBalances, type BalanceRow } from './operations.js';
 import type { StateStore } from './store.js';
 
 export interface CloseOutcome {
@@ -66,9 +66,7 @@ export async function closeStatePeriod(store: StateStore, label: string, opts: {
       lineId: r[0]!, account: r[1]!, period: r[2]!, commitment: r[3]!, currency: r[4]!, minimum: dec(r[5]!), spend: dec(r[6]!), amount: dec(r[7]!),
     }));
     const breakage = entries.filter((e) => e.type === 'expiry' || e.type === 'commitment_breakage').map((e) => ({ account: e.account, grant: e.grant, commitment: e.commitment, amount: e.amount.neg(), currency: e.currency, at: e.at }));
-    const lastSeq = entries.length ? entries[entries.length - 1]!.seq : Number.MAX_SAFE_INTEGER;
-    const pos = await replayPosition(store, `seq <= ${lastSeq}`);
-    return { txnId, repeated: true, period, trueUps, breakage, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), balances: balanceRows(pos, null, period.end) };
+    return { txnId, repeated: true, period, trueUps, breakage, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), balances: await loadBalances(store, txnId) };
   }
 
   const spend: SpendLine[] = (await store.rows(`SELECT account_id, charge, meter, dims, currency, CAST(amount AS VARCHAR) FROM lines WHERE period = ${q} AND NOT held`)).map((r) => ({
@@ -76,18 +74,20 @@ export async function closeStatePeriod(store: StateStore, label: string, opts: {
   }));
   const pos = await store.loadPosition();
   const result = closePeriod(pos, period, spend, placesOf);
+  const balances = balanceRows(pos, null, period.end);
   if (!opts.dryRun) {
     await store.transaction(async () => {
       await store.recordTxn(txnId, 'close', { period: label, true_ups: result.trueUps.length });
       await store.appendRows('closes', [[label, period.start, period.end, txnId]]);
       for (const c of result.newCommitments) await store.insertCommitment(c, `rollover:${label}`);
       await store.appendEntries(txnId, result.entries);
+      await saveBalances(store, txnId, balances);
       await store.appendRows('true_ups', result.trueUps.map((t) => [txnId, t.lineId, t.account, t.period, t.commitment, t.currency, t.minimum.toFixed(), t.spend.toFixed(), t.amount.toFixed()]));
     });
     await store.checkpoint();
   }
   return {
     txnId, repeated: false, period, trueUps: result.trueUps, breakage: result.breakage,
-    entries: result.entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })), balances: balanceRows(pos, null, period.end),
+    entries: result.entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })), balances,
   };
 }

@@ -34,6 +34,9 @@ export const MIGRATIONS: readonly string[] = [
     period_end TIMESTAMP NOT NULL, charge VARCHAR NOT NULL, meter VARCHAR NOT NULL, dims VARCHAR NOT NULL, incurred_at TIMESTAMP NOT NULL, currency VARCHAR NOT NULL,
     amount DECIMAL(38, 12) NOT NULL, covered_by_commitment DECIMAL(38, 12) NOT NULL, covered_by_credits DECIMAL(38, 12) NOT NULL,
     overage DECIMAL(38, 12) NOT NULL, held BOOLEAN NOT NULL);
+  CREATE TABLE txn_balances (
+    txn_id VARCHAR NOT NULL, ordinal INTEGER NOT NULL, kind VARCHAR NOT NULL, id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, currency VARCHAR NOT NULL,
+    balance DECIMAL(38, 12) NOT NULL, available DECIMAL(38, 12) NOT NULL, overdraft_used DECIMAL(38, 12) NOT NULL);
   CREATE TABLE closes (period VARCHAR PRIMARY KEY, period_start TIMESTAMP NOT NULL, period_end TIMESTAMP NOT NULL, txn_id VARCHAR NOT NULL);
   CREATE TABLE true_ups (
     txn_id VARCHAR NOT NULL, line_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, period VARCHAR NOT NULL, commitment_id VARCHAR NOT NULL,

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../cli/errors.js';
 import { dec, Decimal, ZERO } from '../pricing/index.js';
-import { minorUnitsOf } from '../ruleset/currencies.js';
+import { placesOf } from '../ruleset/currencies.js';
 import { Position } from '../wallet/position.js';
 import { repayOverdraft } from '../wallet/waterfall.js';
 import type { Account, Commitment, Entry, Grant, Wallet } from '../wallet/types.js';
@@ -13,12 +13,9 @@ import { DEFAULT_ORDER } from '../wallet/types.js';
 import { verifyLedger } from '../wallet/verify.js';
 import type { StateStore } from './store.js';
 
-/** Decimal places an amount of `currency` may have: the ISO minor units for fiat codes, 12 for virtual currencies. */
-export function placesOf(currency: string): number {
-  return /^[A-Z]{3}$/.test(currency) ? minorUnitsOf(currency) : 12;
-}
+export { placesOf };
 
-export function parseAmount(text: string, what: string, currency: string, opts: { positive?: boolean } = {}): Decimal {
+export function parseAmount(text: string, what: string, currency: string, opts: { positive?: boolean; nonNegative?: boolean } = {}): Decimal {
   let d: Decimal;
   try {
     if (!/^-?\d+(\.\d+)?$/.test(text.trim())) throw new Error();
@@ -27,6 +24,7 @@ export function parseAmount(text: string, what: string, currency: string, opts: 
     throw new UsageError(`${what}: "${text}" is not a decimal number`, 'write it like 100 or 12.50');
   }
   if (opts.positive && d.lte(0)) throw new UsageError(`${what} must be more than 0, not ${text}`);
+  if (opts.nonNegative && d.lt(0)) throw new UsageError(`${what} cannot be negative (${text})`);
   if (d.decimalPlaces() > placesOf(currency)) throw new UsageError(`${what}: ${text} has more decimal places than ${currency} has (${placesOf(currency)})`);
   return d;
 }
@@ -83,7 +81,8 @@ export async function addGrants(store: StateStore, requests: readonly GrantReque
     pos.addGrant(g);
     const e: Entry = { type: 'grant', at: g.effectiveAt, account: w.account, wallet: w.id, grant: g.id, commitment: null, lineId: null, periodStart: null, amount, currency: w.currency, fiatAmount: null, fiatCurrency: null };
     pos.applyEntry(e);
-    entries.push(e, ...repayOverdraft(pos, g, g.effectiveAt));
+    // A grant usable now pays back its wallet's overdraft first; one effective later leaves it to the next grant or top-up.
+    entries.push(e, ...(g.effectiveAt <= nowInstant() ? repayOverdraft(pos, g, g.effectiveAt) : []));
     grants.push(g);
   }
   await store.transaction(async () => {
@@ -148,8 +147,18 @@ export async function setAccounts(store: StateStore, accounts: readonly Account[
   await store.checkpoint();
 }
 
+/** Adds a conversion rate from an instant on. Rates are never changed: a correction is a new rate from a later instant. */
 export async function setRate(store: StateStore, currency: string, fiat: string, rate: Decimal, effectiveAt: string): Promise<void> {
-  await store.transaction(() => store.insertRate(currency, fiat, rate, effectiveAt));
+  const pos = await store.loadPosition();
+  const same = pos.rates.find((r) => r.currency === currency && r.fiat === fiat && r.effectiveAt === effectiveAt);
+  if (same) {
+    if (same.rate.eq(rate)) return;
+    throw new UsageError(`a rate of ${currency} in ${fiat} from ${effectiveAt} already exists (${same.rate.toFixed()})`, 'rates are never changed: add the new rate from a later instant');
+  }
+  await store.transaction(async () => {
+    await store.insertRate(currency, fiat, rate, effectiveAt);
+    await store.recordTxn(`rate:${currency}:${fiat}:${effectiveAt}`, 'rate', { currency, fiat, rate: rate.toFixed(), effective_at: effectiveAt });
+  });
   await store.checkpoint();
 }
 
@@ -198,8 +207,62 @@ export function balanceRows(pos: Position, account: string | null, when: string)
   return rows;
 }
 
-/** `tally wallet verify`: every balance recomputed from the ledger in JavaScript, against SQL's sums. */
+/**
+ * `tally wallet verify`: every balance recomputed from the ledger in JavaScript against SQL's sums, and the
+ * ledger held against the records it must agree with: each grant's and prepaid commitment's amount, each
+ * line's breakdown, pool caps and top-up limits.
+ */
 export async function verifyState(store: StateStore): Promise<string[]> {
   const defs = await store.loadPosition();
-  return verifyLedger(defs, await store.entries(), await store.reportedBalances());
+  const problems = verifyLedger(defs, await store.entries(), await store.reportedBalances());
+  for (const [id, amount, funded] of await store.rows(`SELECT g.grant_id, CAST(g.amount AS VARCHAR), CAST(coalesce(sum(e.amount), 0) AS VARCHAR)
+      FROM grants g LEFT JOIN entries e ON e.grant_id = g.grant_id AND e.type IN ('grant', 'topup') GROUP BY ALL HAVING g.amount <> coalesce(sum(e.amount), 0) ORDER BY 1`)) {
+    problems.push(`grant ${id} is for ${dec(amount!).toFixed()} but the ledger funded it with ${dec(funded!).toFixed()}`);
+  }
+  for (const [id, amount, funded] of await store.rows(`SELECT c.commitment_id, CAST(c.amount AS VARCHAR), CAST(coalesce(sum(e.amount), 0) AS VARCHAR)
+      FROM commitments c LEFT JOIN entries e ON e.commitment_id = c.commitment_id AND e.type = 'commitment' WHERE c.kind = 'prepaid'
+      GROUP BY ALL HAVING c.amount <> coalesce(sum(e.amount), 0) ORDER BY 1`)) {
+    problems.push(`prepaid commitment ${id} is for ${dec(amount!).toFixed()} but the ledger funded it with ${dec(funded!).toFixed()}`);
+  }
+  for (const [txn, line] of await store.rows(`WITH e AS (
+        SELECT txn_id, line_id,
+          coalesce(-sum(fiat_amount) FILTER (WHERE type IN ('drawdown', 'overdraft')), 0) AS credits,
+          coalesce(-sum(fiat_amount) FILTER (WHERE type = 'commitment_drawdown'), 0) AS commitment
+        FROM entries WHERE line_id IS NOT NULL GROUP BY ALL)
+      SELECT l.txn_id, l.line_id FROM lines l LEFT JOIN e USING (txn_id, line_id)
+      WHERE coalesce(e.credits, 0) <> l.covered_by_credits OR coalesce(e.commitment, 0) <> l.covered_by_commitment
+        OR (NOT l.held AND l.amount <> l.covered_by_commitment + l.covered_by_credits + l.overage)
+        OR (l.held AND (l.covered_by_commitment <> 0 OR l.covered_by_credits <> 0 OR l.overage <> 0))
+      ORDER BY 1, 2 LIMIT 20`)) {
+    problems.push(`line ${line} of ${txn}: its breakdown does not match the ledger entries drawn for it`);
+  }
+  const replayed = await replayPosition(store, 'TRUE');
+  for (const [key, used] of replayed.childUse) {
+    const [wallet, account, period] = key.split('\u241f') as [string, string, string];
+    const w = replayed.wallets.get(wallet)!;
+    const cap = w.account === account ? null : (w.childCaps[account] ?? w.childCap);
+    if (cap !== null && used.gt(cap)) problems.push(`pool ${wallet}: ${account} drew ${used.toFixed()} in the period from ${period}, over its cap ${cap.toFixed()}`);
+  }
+  for (const [key, n] of replayed.topUpCount) {
+    const [wallet, period] = key.split('\u241f') as [string, string];
+    const max = replayed.wallets.get(wallet)!.topUp?.maxPerPeriod ?? 0;
+    if (n > max) problems.push(`wallet ${wallet}: ${n} top-ups in the period from ${period}, over its limit ${max}`);
+  }
+  return problems;
+}
+
+/** Keeps the balances a run or close reported, so a repeat rewrites exactly them (call inside its transaction). */
+export async function saveBalances(store: StateStore, txnId: string, rows: readonly BalanceRow[]): Promise<void> {
+  await store.appendRows('txn_balances', rows.map((b, i) => [txnId, String(i), b.kind, b.id, b.account, b.currency, b.balance.toFixed(), b.available.toFixed(), b.overdraft_used.toFixed()]));
+}
+
+export async function loadBalances(store: StateStore, txnId: string): Promise<BalanceRow[]> {
+  const rows = await store.rows(`SELECT kind, id, account_id, currency, CAST(balance AS VARCHAR), CAST(available AS VARCHAR), CAST(overdraft_used AS VARCHAR)
+    FROM txn_balances WHERE txn_id = '${txnId.replace(/'/g, "''")}' ORDER BY ordinal`);
+  return rows.map((r) => ({ kind: r[0] as BalanceRow['kind'], id: r[1]!, account: r[2]!, currency: r[3]!, balance: dec(r[4]!), available: dec(r[5]!), overdraft_used: dec(r[6]!) }));
+}
+
+/** The wall-clock instant, for commands that act "now" (never for rating, whose clock is the events'). */
+export function nowInstant(): string {
+  return `${new Date().toISOString().slice(0, 19).replace('T', ' ')}.000000`;
 }

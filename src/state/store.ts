@@ -29,12 +29,19 @@ export class StateStore {
     private readonly conn: DuckDBConnection,
   ) {}
 
-  /** Opens (creating it when absent) and migrates a state file; refuses a file that is not one. */
-  static async open(file: string): Promise<StateStore> {
+  /**
+   * Opens and migrates a state file; refuses a file that is not one. When the file is absent, `create` makes
+   * it, `existing` refuses (commands that only read), and `scratch` works on an empty state in memory that is
+   * never written (dry runs).
+   */
+  static async open(file: string, mode: 'create' | 'existing' | 'scratch' = 'create'): Promise<StateStore> {
     const existed = fs.existsSync(file);
+    if (!existed && mode === 'existing') {
+      throw new DataError(`there is no state file ${file}`, 'give the right --state (or set TALLY_STATE); a grant or a run creates one');
+    }
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file, { threads: '1', memory_limit: '512MB' });
+      instance = await DuckDBInstance.create(existed || mode === 'create' ? file : ':memory:', { threads: '1', memory_limit: '512MB' });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/lock/i.test(msg)) throw new StateHeldError(file);
@@ -91,12 +98,12 @@ export class StateStore {
     await this.conn.run(sql);
   }
 
-  /** Runs `fn` in one transaction: all of it lands, or none. */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` in one transaction: all of it lands, or none (none either when `commit` is false: a dry run). */
+  async transaction<T>(fn: () => Promise<T>, opts: { commit: boolean } = { commit: true }): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       const out = await fn();
-      await this.conn.run('COMMIT');
+      await this.conn.run(opts.commit ? 'COMMIT' : 'ROLLBACK');
       return out;
     } catch (e) {
       await this.conn.run('ROLLBACK').catch(() => {});
@@ -229,7 +236,7 @@ export class StateStore {
   }
 
   async insertRate(currency: string, fiat: string, rate: Decimal, effectiveAt: string): Promise<void> {
-    await this.conn.run(`INSERT OR REPLACE INTO rates VALUES (${q(currency)}, ${q(fiat)}, ${q(amount12(rate))}, ${q(effectiveAt)})`);
+    await this.conn.run(`INSERT INTO rates VALUES (${q(currency)}, ${q(fiat)}, ${q(amount12(rate))}, ${q(effectiveAt)})`);
   }
 
   /** Appends rows to a table through DuckDB's appender; every value is text (or null) cast by DuckDB to the column type. */

@@ -6,9 +6,9 @@
  * - Prepaid commitments whose term ended by the period's end: `rolloverFraction` of the remainder (rounded down
  *   to minor units) becomes a new prepaid commitment for the next term of the same length (which does not roll
  *   over again); the rest is breakage.
- * - Minimum commitments in force during the period: when the account's list spend on lines in scope is below
- *   the minimum, the shortfall becomes a true-up charge line. True-ups are invoiced as they are: credits do not
- *   pay them.
+ * - Minimum commitments in force during the period (whole, for every period the term overlaps): when the list
+ *   spend on lines in scope of the account and its descendants is below the minimum, the shortfall becomes a
+ *   true-up charge line. True-ups are invoiced as they are: credits do not pay them.
  *
  * Closing twice is harmless here (what is expired or rolled over holds nothing any more); the state store also
  * records each close so a second one makes no second true-up.
@@ -110,7 +110,8 @@ export function closePeriod(pos: Position, period: ClosePeriod, lines: readonly 
   for (const c of commitments) {
     if (c.kind !== 'minimum' || !(c.start < period.end && period.start < c.end)) continue;
     let spend = ZERO;
-    for (const l of lines) if (l.account === c.account && l.currency === c.currency && matches(c.appliesTo, l)) spend = spend.plus(l.amount);
+    const covers = (account: string) => account === c.account || pos.ancestors(account).includes(c.account);
+    for (const l of lines) if (covers(l.account) && l.currency === c.currency && matches(c.appliesTo, l)) spend = spend.plus(l.amount);
     const shortfall = c.amount.minus(spend);
     if (shortfall.lte(0)) continue;
     const lineId = createHash('sha256').update(`true_up\u241f${c.id}\u241f${period.start}`).digest('hex').slice(0, 24);

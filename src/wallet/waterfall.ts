@@ -16,8 +16,8 @@
  *      (nothing drawn) with reason credit_limit_exceeded.
  *
  * After each line, a paying wallet with a top-up rule whose available balance is below its threshold gets a
- * purchased grant (at most N per billing period), effective at the line's time, so later lines use it; a new
- * grant first repays the wallet's overdraft.
+ * purchased grant (at most N per billing period), effective at the line's time, so later lines use it (and a
+ * line that was held is tried once more); a new grant first repays the wallet's overdraft.
  */
 import { Decimal, ZERO } from '../pricing/index.js';
 import { childKey, Position } from './position.js';
@@ -44,12 +44,23 @@ export function runWaterfall(pos: Position, lines: readonly WaterfallLine[], opt
   const entries: Entry[] = [];
   const breakdown = new Map<string, LineBreakdown>();
   const topUps: TopUp[] = [];
-  for (const line of [...lines].sort(compareLines)) {
-    breakdown.set(line.lineId, applyLine(pos, line, entries));
+  const topUpAfter = (line: WaterfallLine): boolean => {
+    let any = false;
     for (const w of payingWallets(pos, line)) {
       const t = maybeTopUp(pos, w, line, opts.topUpId(topUps.length + 1), entries);
       if (t) topUps.push(t);
+      any ||= t !== null;
     }
+    return any;
+  };
+  for (const line of [...lines].sort(compareLines)) {
+    let b = applyLine(pos, line, entries);
+    // A line held at the limit is tried once more when a top-up it triggered can pay it.
+    if (topUpAfter(line) && b.held) {
+      b = applyLine(pos, line, entries);
+      topUpAfter(line);
+    }
+    breakdown.set(line.lineId, b);
   }
   return { entries, breakdown, topUps };
 }

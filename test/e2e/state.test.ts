@@ -15,9 +15,10 @@ const USAGE = path.join(ROOT, 'fixtures/usage/cloud-api.csv');
 
 const csv = (file: string) => parse(fs.readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 const ok = (r: { code: number; stderr: string }) => expect(r.code, r.stderr).toBe(0);
+const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
 
 describe('tally run with a state file', () => {
-  it('pays lines from grants, records the run once, and a repeat rewrites identical outputs', () => {
+  it('pays lines from grants, records the run once, and a repeat rewrites identical outputs', async () => {
     const dir = tempDir();
     const state = path.join(dir, 'state.duckdb');
     ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '50', '--state', state]));
@@ -46,6 +47,16 @@ describe('tally run with a state file', () => {
     const ledger = tally(['wallet', 'ledger', 'acct-acme', '--json', '--state', state]);
     expect(JSON.parse(ledger.stdout)).toHaveLength(1 + entries.length);
     ok(tally(['wallet', 'verify', '--state', state]));
+    // A line whose recorded breakdown no longer matches what was drawn for it is caught.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(state);
+    const c = await db.connect();
+    await c.run(`UPDATE lines SET covered_by_credits = 999 WHERE line_id = (SELECT min(line_id) FROM lines WHERE account_id = 'acct-acme')`);
+    c.closeSync();
+    db.closeSync();
+    const v = tally(['wallet', 'verify', '--state', state]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/line [0-9a-f]{24} of run-[0-9a-f]{16}: its breakdown does not match the ledger entries drawn for it/);
   });
 
   it('refuses an input already rated by another version of the ruleset, writing nothing', () => {
@@ -56,7 +67,7 @@ describe('tally run with a state file', () => {
     const r = tally(['run', changed, USAGE, '-o', path.join(dir, 'b'), '--state', state]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/already rated by ruleset cloud-api: .*cloud-api\.csv \(run run-[0-9a-f]{16}\); nothing was written/);
-    expect(r.stderr).toMatch(/hint: .*tally rerate/);
+    expect(r.stderr).toMatch(/hint: rate only new files, or run with --no-state/);
     expect(fs.existsSync(path.join(dir, 'b/charges.csv'))).toBe(false);
   });
 
@@ -135,6 +146,74 @@ describe('tally run with a state file', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not a tally state file \(or it is damaged\); it was left as it is/);
     expect(fs.readFileSync(text, 'utf8')).toBe('these are my notes\n');
+  });
+});
+
+/** The example's usage cut in two files of the same month. */
+function halves(dir: string): [string, string] {
+  const [header, ...rows] = fs.readFileSync(USAGE, 'utf8').trim().split('\n');
+  return [write(dir, 'u1.csv', `${[header, ...rows.slice(0, 19)].join('\n')}\n`), write(dir, 'u2.csv', `${[header, ...rows.slice(19)].join('\n')}\n`)];
+}
+
+describe('what the state refuses', () => {
+  it('a second run that would bill lines of the same period again (flat fees twice, tiers restarted)', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const [u1, u2] = halves(dir);
+    ok(tally(['run', RULESET, u1, '-o', path.join(dir, 'a'), '--state', state]));
+    const r = tally(['run', RULESET, u2, '-o', path.join(dir, 'b'), '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/these lines were already billed by an earlier run: acct-\S+ 2026-10 \S+ \(run run-[0-9a-f]{16}\)/);
+    expect(fs.existsSync(path.join(dir, 'b/charges.csv'))).toBe(false);
+    // Nothing of the refused run is in the state: the first run is still the only one.
+    const dry = tally(['run', RULESET, u1, '-o', path.join(dir, 'c'), '--state', state, '--json']);
+    expect(JSON.parse(dry.stdout).state.repeated).toBe(true);
+  });
+
+  it('a run into a period that was closed', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const [u1] = halves(dir);
+    ok(tally(['run', RULESET, u1, '-o', path.join(dir, 'a'), '--state', state]));
+    ok(tally(['close', '2026-10', '-o', path.join(dir, 'close'), '--state', state]));
+    const r = tally(['run', RULESET, USAGE, '-o', path.join(dir, 'b'), '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('period 2026-10 was already closed');
+  });
+
+  it('--dry-run against a state file that does not exist leaves no file behind; read-only commands do not create one', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'never.duckdb');
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'dry'), '--state', state, '--dry-run']));
+    expect(fs.existsSync(state)).toBe(false);
+    const r = tally(['wallet', 'balance', '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`there is no state file ${state}`);
+    expect(fs.existsSync(state)).toBe(false);
+  });
+
+  it('a negative rollover, and a rate changed in place', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const neg = tally(['commit', 'add', 'a', '--kind', 'prepaid', '--amount', '100', '--start', '2026-10-01', '--end', '2026-11-01', '--rollover', '-0.5', '--state', state]);
+    expect(neg.code).toBe(2);
+    expect(neg.stderr).toContain('--rollover cannot be negative');
+    ok(tally(['wallet', 'rate', 'credits', 'USD', '0.01', '--from', '2026-01-01', '--state', state]));
+    ok(tally(['wallet', 'rate', 'credits', 'USD', '0.01', '--from', '2026-01-01', '--state', state]));
+    const changed = tally(['wallet', 'rate', 'credits', 'USD', '0.02', '--from', '2026-01-01', '--state', state]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('rates are never changed');
+  });
+
+  it('a repeated run rewrites the balances it reported, whatever was added since', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '10', '--state', state]));
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'a'), '--state', state]));
+    ok(tally(['wallet', 'create', 'w2', '--account', 'acct-globex', '--state', state]));
+    ok(tally(['commit', 'add', 'acct-globex', '--kind', 'prepaid', '--amount', '10', '--start', '2026-12-01', '--end', '2027-01-01', '--state', state]));
+    ok(tally(['run', RULESET, USAGE, '-o', path.join(dir, 'b'), '--state', state]));
+    expect(read(dir, 'b/balances.csv')).toBe(read(dir, 'a/balances.csv'));
   });
 });
 
@@ -226,11 +305,13 @@ describe('tally wallet and commit commands', () => {
     const db = await DuckDBInstance.create(state);
     const c = await db.connect();
     await c.run(`UPDATE entries SET amount = -45 WHERE type = 'void'`);
+    await c.run(`UPDATE grants SET amount = 5000`);
     c.closeSync();
     db.closeSync();
     const v = tally(['wallet', 'verify', '--state', state]);
     expect(v.code).toBe(1);
     expect(v.stderr).toContain('grant g1 is negative: -15');
+    expect(v.stderr).toContain('grant g1 is for 5000 but the ledger funded it with 30');
   });
 
   it('close: minimum-commitment true-up once, refused for a period no run rated', () => {

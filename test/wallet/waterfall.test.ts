@@ -120,6 +120,18 @@ describe('overdraft', () => {
   });
 });
 
+describe('hold and top-up together', () => {
+  it('a line held at the limit is paid when the top-up it triggers covers it', () => {
+    const pos = new Position();
+    pos.addWallet(wallet('w', 'acme', { onLimit: 'hold', topUp: { threshold: dec('5'), mode: 'fixed', amount: dec('50'), maxPerPeriod: 1 } }));
+    grant(pos, 'g', 'w', '3');
+    // 10.00 needs more than the 3.00 held: held, nothing drawn; 3.00 < 5 triggers a 50.00 top-up; tried again: 3 + 7.
+    const { b, r } = summary(pos, [line('acme', '10', '2026-11-02')]);
+    expect(b[0]).toEqual({ c: '0', cr: '10', o: '0', held: false });
+    expect(r.entries.map((e) => `${e.type}:${e.grant}:${e.amount.toFixed()}`)).toEqual(['topup:topup-1:50', 'drawdown:g:-3', 'drawdown:topup-1:-7']);
+  });
+});
+
 describe('enterprise pools', () => {
   it('three children share a parent pool; one child is capped per period', () => {
     const pos = new Position();
@@ -253,10 +265,12 @@ describe('commitments', () => {
       { account: 'acme', charge: 'api', meter: 'calls', dims: {}, currency: 'USD', amount: dec('14.50') },
       { account: 'acme', charge: 'storage', meter: 'gb', dims: {}, currency: 'USD', amount: dec('500') }, // out of scope
       { account: 'other', charge: 'api', meter: 'calls', dims: {}, currency: 'USD', amount: dec('500') },
+      { account: 'acme-eu', charge: 'api', meter: 'calls', dims: {}, currency: 'USD', amount: dec('10') }, // a child: counts
     ];
+    pos.accounts.set('acme-eu', { id: 'acme-eu', parent: 'acme', currency: null });
     const close = closePeriod(pos, { label: '2026-10', start: t('2026-10-01'), end: t('2026-11-01') }, lines, () => 2);
-    // 100 − (45.50 + 14.50) = 40.
-    expect(close.trueUps.map((u) => [u.account, u.spend.toFixed(), u.amount.toFixed()])).toEqual([['acme', '60', '40']]);
+    // 100 − (45.50 + 14.50 + 10 of the child) = 30.
+    expect(close.trueUps.map((u) => [u.account, u.spend.toFixed(), u.amount.toFixed()])).toEqual([['acme', '70', '30']]);
   });
 
   it('close records the expired remainder of grants as breakage, dated at expiry', () => {

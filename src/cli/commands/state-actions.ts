@@ -18,8 +18,8 @@ import { applyDeclared, persistDeclared, readAccountsFile } from '../../run/decl
 
 type Opts = Record<string, unknown>;
 
-async function withState<T>(opts: Opts, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  const store = await StateStore.open(stateFile(opts.state));
+async function withState<T>(opts: Opts, fn: (store: StateStore) => Promise<T>, mode: 'create' | 'existing' | 'scratch' = 'create'): Promise<T> {
+  const store = await StateStore.open(stateFile(opts.state), mode);
   try {
     return await fn(store);
   } finally {
@@ -62,7 +62,7 @@ function print(rows: Record<string, string>[], json: boolean): void {
 
 export async function walletCreate(id: string, opts: Opts): Promise<number> {
   const currency = String(opts.currency);
-  const amount = (v: unknown, what: string) => parseAmount(String(v), what, currency);
+  const amount = (v: unknown, what: string) => parseAmount(String(v), what, currency, { nonNegative: true });
   const order = list(opts.order) ?? [];
   for (const k of order) if (!ORDER_KEYS.includes(k as OrderKey)) throw new UsageError(`--order: "${k}" is not one of ${ORDER_KEYS.join(', ')}`);
   const dimensions: Record<string, string[]> = {};
@@ -154,14 +154,14 @@ export async function walletImport(file: string, opts: Opts): Promise<number> {
 
 export async function walletBalance(account: string | undefined, opts: Opts): Promise<number> {
   const at = opts.at ? time(opts.at, '--at') : null;
-  const rows = await withState(opts, (s) => balances(s, account ?? null, at));
+  const rows = await withState(opts, (s) => balances(s, account ?? null, at), 'existing');
   print(rows.map((r) => ({ kind: r.kind, id: r.id, account: r.account, currency: r.currency, balance: r.balance.toFixed(), available: r.available.toFixed(), overdraft_used: r.overdraft_used.toFixed() })), opts.json === true);
   return EXIT.ok;
 }
 
 export async function walletLedger(account: string, opts: Opts): Promise<number> {
   const q = `'${account.replace(/'/g, "''")}'`;
-  const entries = await withState(opts, (s) => s.entries(`account_id = ${q} OR wallet_id IN (SELECT wallet_id FROM wallets WHERE account_id = ${q}) OR commitment_id IN (SELECT commitment_id FROM commitments WHERE account_id = ${q})`));
+  const entries = await withState(opts, (s) => s.entries(`account_id = ${q} OR wallet_id IN (SELECT wallet_id FROM wallets WHERE account_id = ${q}) OR commitment_id IN (SELECT commitment_id FROM commitments WHERE account_id = ${q})`), 'existing');
   print(entries.map((e) => ({
     entry: e.entryId, type: e.type, at: e.at, account: e.account, wallet: e.wallet ?? '', grant: e.grant ?? '', commitment: e.commitment ?? '',
     line: e.lineId ?? '', amount: e.amount.toFixed(), currency: e.currency, fiat: e.fiatAmount ? `${e.fiatAmount.toFixed()} ${e.fiatCurrency}` : '',
@@ -183,7 +183,7 @@ export async function walletRate(currency: string, fiat: string, rate: string, o
 }
 
 export async function walletVerify(opts: Opts): Promise<number> {
-  const problems = await withState(opts, (s) => verifyState(s));
+  const problems = await withState(opts, (s) => verifyState(s), 'existing');
   if (problems.length) {
     process.stderr.write(`tally: the ledger and the balances disagree:\n${problems.map((p) => `  ${p}\n`).join('')}`);
     return EXIT.failure;
@@ -196,7 +196,7 @@ export async function commitAdd(account: string, opts: Opts): Promise<number> {
   const currency = String(opts.currency);
   const start = time(opts.start, '--start');
   const kind = opts.kind as 'prepaid' | 'minimum';
-  const fraction = parseAmount(String(opts.rollover), '--rollover', 'fraction');
+  const fraction = parseAmount(String(opts.rollover), '--rollover', 'fraction', { nonNegative: true });
   if (fraction.gt(1)) throw new UsageError('--rollover is a fraction between 0 and 1');
   const charges = list(opts.charges);
   const id = opts.id ? String(opts.id) : `${account}-${kind}-${start.slice(0, 10)}`;
@@ -215,7 +215,7 @@ export async function commitList(account: string | undefined, opts: Opts): Promi
       id: c.id, account: c.account, kind: c.kind, amount: c.amount.toFixed(), currency: c.currency, start: c.start, end: c.end,
       remaining: c.kind === 'prepaid' ? pos.commitmentRemaining.get(c.id)!.toFixed() : '', charges: c.appliesTo?.charges?.join(',') ?? '(all)',
     }));
-  });
+  }, 'existing');
   print(rows, opts.json === true);
   return EXIT.ok;
 }
@@ -258,7 +258,7 @@ export async function closeCommand(period: string, opts: Opts): Promise<number> 
       out.discard();
       throw e;
     }
-  });
+  }, 'existing');
   const sum = (xs: { amount: Decimal }[]) => xs.reduce((a, x) => a.plus(x.amount), dec(0)).toFixed();
   process.stdout.write(`${outcome.repeated ? 'already closed; outputs rewritten: ' : ''}period ${period} [${outcome.period.start}, ${outcome.period.end}): ` +
     `${outcome.trueUps.length} true-ups (${sum(outcome.trueUps)}), breakage ${sum(outcome.breakage)}${opts.dryRun ? ' (dry run: state unchanged)' : ''} → ${String(opts.out)}\n`);
