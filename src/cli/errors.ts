@@ -13,6 +13,8 @@ export const EXIT = {
   /** `tally test` found a failing expectation (reported as 1 too; kept distinct in docs). */
   /** Another tally process holds the state file; nothing was done. */
   stateHeld: 4,
+  /** `tally diff --fail-over`: the rate-card change moves revenue more than allowed. */
+  diffOver: 5,
 } as const;
 
 export class TallyError extends Error {

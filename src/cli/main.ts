@@ -47,6 +47,32 @@ export async function main(argv: string[]): Promise<number> {
   registerStateCommands(program, set);
 
   program
+    .command('diff')
+    .description('rate the same usage with two rulesets and report the revenue impact')
+    .argument('<old>', 'the current ruleset (a file, or git:REVISION:PATH)')
+    .argument('<new>', 'the changed ruleset (a file, or git:REVISION:PATH)')
+    .argument('<inputs...>', 'usage files')
+    .option('--markdown', 'print Markdown, ready for a pull request')
+    .option('--json', 'print JSON')
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--threshold <percent>', 'report accounts whose bill moves more than this (default 10)')
+    .option('--fail-over <percent>', 'exit 5 when a currency total moves more than this')
+    .action(async (oldRuleset: string, newRuleset: string, inputs: string[], opts: Record<string, unknown>) => {
+      const { diffCommand } = await import('./commands/diff.js');
+      set(await diffCommand(oldRuleset, newRuleset, inputs, opts));
+    });
+
+  program
+    .command('report')
+    .description('a one-page HTML summary of a run (counts, rejects, charges, top accounts, wallets)')
+    .argument('<run-dir>', 'the output folder of a run')
+    .requiredOption('--html <file>', 'the HTML file to write')
+    .action(async (runDir: string, opts: { html: string }) => {
+      const { reportCommand } = await import('./commands/report.js');
+      set(reportCommand(runDir, opts));
+    });
+
+  program
     .command('validate')
     .description('check rulesets and print every problem; exit 0 when clean')
     .argument('<rulesets...>', 'ruleset YAML files')

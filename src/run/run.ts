@@ -67,6 +67,10 @@ export interface Manifest {
   };
   lines: number;
   totals: Record<string, { amount: string; amount_exact: string; lines: number }>;
+  /** Amounts per charge (and its meter), for reports. */
+  by_charge: { charge: string; meter: string; currency: string; lines: number; amount: string }[];
+  /** The accounts with the largest bills (at most 20 per currency). */
+  top_accounts: { account: string; currency: string; lines: number; amount: string }[];
   outputs: string[];
   /** The wallet step, when the run kept state. */
   state?: {
@@ -213,6 +217,7 @@ function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCo
     counts: { rows_read: sum('rows_read'), accepted: sum('accepted'), rejected: sum('rejected'), duplicates: sum('duplicates'), filtered: sum('filtered'), by_stage: counts.byStage, by_reason: counts.byReason },
     lines: lines.length,
     totals,
+    ...summaries(lines),
     outputs: [],
     timings_ms: timings,
   };
@@ -220,3 +225,32 @@ function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCo
 
 
 export type { InputFile };
+
+/** Per charge and per account sums of the rounded line amounts: what `tally report` draws. */
+function summaries(lines: ChargeLine[]): Pick<Manifest, 'by_charge' | 'top_accounts'> {
+  const sum = <K extends string>(key: (l: ChargeLine) => K) => {
+    const m = new Map<K, { first: ChargeLine; lines: number; amount: Decimal }>();
+    for (const l of lines) {
+      const k = key(l);
+      const s = m.get(k) ?? { first: l, lines: 0, amount: dec(0) };
+      s.lines++;
+      s.amount = s.amount.plus(l.priced.amount);
+      m.set(k, s);
+    }
+    return [...m.values()];
+  };
+  const byCharge = sum((l) => `${l.charge}\u241f${l.currency}`)
+    .map((s) => ({ charge: s.first.charge, meter: s.first.meter, currency: s.first.currency, lines: s.lines, amount: s.amount.toFixed(s.first.minorUnits) }))
+    .sort((a, b) => (a.charge < b.charge ? -1 : a.charge > b.charge ? 1 : a.currency < b.currency ? -1 : 1));
+  const byAccount = sum((l) => `${l.account}\u241f${l.currency}`).sort((a, b) => b.amount.comparedTo(a.amount) || (a.first.account < b.first.account ? -1 : 1));
+  const perCurrency = new Map<string, number>();
+  const top = byAccount.filter((s) => {
+    const n = perCurrency.get(s.first.currency) ?? 0;
+    perCurrency.set(s.first.currency, n + 1);
+    return n < 20;
+  });
+  return {
+    by_charge: byCharge,
+    top_accounts: top.map((s) => ({ account: s.first.account, currency: s.first.currency, lines: s.lines, amount: s.amount.toFixed(s.first.minorUnits) })),
+  };
+}
