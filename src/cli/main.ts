@@ -63,6 +63,22 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('rerate')
+    .description('rate a billed period again from its usage and write adjustments (reversing and new lines) with the wallet corrections')
+    .argument('<inputs...>', 'the period\'s usage files')
+    .requiredOption('--period <label>', 'the period, as on the lines (2026-10)')
+    .option('--ruleset <ruleset>', 'the corrected ruleset (a file, or git:REVISION:PATH; default: the one the period was rated with)')
+    .option('--accounts <ids>', 'only these accounts (comma-separated)')
+    .addOption(new Option('--mode <mode>', 'pair: a reversing and a new line per changed line; delta: one line with the difference').choices(['pair', 'delta']).default('pair'))
+    .requiredOption('-o, --out <dir>', 'output folder (adjustments.csv, summary.csv, wallet-entries.csv, balances.csv, top-ups.csv)')
+    .option('--dry-run', 'compute and write the outputs, change nothing in the state')
+    .option('--state <file>', 'state file (default: $TALLY_STATE or ./tally-state.duckdb)')
+    .action(async (inputs: string[], opts: Record<string, unknown>) => {
+      const { rerateCommand } = await import('./commands/rerate.js');
+      set(await rerateCommand(inputs, opts));
+    });
+
+  program
     .command('report')
     .description('a one-page HTML summary of a run (counts, rejects, charges, top accounts, wallets)')
     .argument('<run-dir>', 'the output folder of a run')

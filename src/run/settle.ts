@@ -8,6 +8,7 @@
  *   it twice (a corrected rating is `tally rerate`'s job).
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { DataError } from '../cli/errors.js';
 import { dec, type Decimal } from '../pricing/index.js';
 import type { RulesetIR } from '../ruleset/ir.js';
@@ -78,7 +79,7 @@ export async function settle(
   const balances = balanceRows(pos, null, lastAt);
   // A dry run makes the same writes and checks, then rolls them back.
   await store.transaction(async () => {
-    await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file) }, { name: ruleset.name, sha256: ruleset.hash });
+    await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file), ruleset_file: path.resolve(ruleset.file) }, { name: ruleset.name, sha256: ruleset.hash });
     await store.appendRows('txn_inputs', inputs.map((i) => [txnId, i.sha256, i.file, String(i.bytes)]));
     await persistDeclared(store, declared, `ruleset:${ruleset.name}`);
     for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');

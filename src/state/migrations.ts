@@ -42,6 +42,15 @@ export const MIGRATIONS: readonly string[] = [
     txn_id VARCHAR NOT NULL, line_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, period VARCHAR NOT NULL, commitment_id VARCHAR NOT NULL,
     currency VARCHAR NOT NULL, minimum DECIMAL(38, 12) NOT NULL, spend DECIMAL(38, 12) NOT NULL, amount DECIMAL(38, 12) NOT NULL);
   `,
+  // 2: re-rating. Adjustments never change a billed line: they add reversing and new (or delta) lines beside it,
+  // and the billed amount of a line is the sum of its original and its adjustments.
+  `
+  CREATE TABLE adjustments (
+    txn_id VARCHAR NOT NULL, adjustment_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, line_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+    period VARCHAR NOT NULL, period_start TIMESTAMP NOT NULL, charge VARCHAR NOT NULL, meter VARCHAR NOT NULL, dims VARCHAR NOT NULL,
+    dimension VARCHAR NOT NULL, incurred_at TIMESTAMP NOT NULL, currency VARCHAR NOT NULL, amount DECIMAL(38, 12) NOT NULL,
+    covered_by_commitment DECIMAL(38, 12) NOT NULL, covered_by_credits DECIMAL(38, 12) NOT NULL, overage DECIMAL(38, 12) NOT NULL);
+  `,
 ];
 
 /** Marks a DuckDB file as a tally state file; a file without it is refused, never written to. */

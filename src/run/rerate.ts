@@ -1,0 +1,200 @@
+/**
+ * `tally rerate`: a historical period rated again from its usage, compared with what was billed for it, and
+ * corrected by new lines only (billed lines are never changed in place), with the matching wallet
+ * corrections, all in one transaction:
+ *
+ * 1. the period's usage is rated afresh (by the ruleset given, or the one its runs used);
+ * 2. each line whose amount moved, appeared or disappeared gets a reversing and a new line (or one delta line);
+ * 3. the draw-downs of the changed lines (from every run and earlier re-rate) are reversed at their own
+ *    instants, and the new versions go through the waterfall again, in time order, from the restored balances,
+ *    so balances end as if the period had been rated right the first time (top-ups already made stay: they
+ *    were purchases);
+ * 4. the same re-rate again (same ruleset, period, accounts, inputs and mode) records nothing and rewrites its
+ *    outputs from what was committed.
+ *
+ * Held lines were never billed: a re-rate bills their new version like any new line.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DataError } from '../cli/errors.js';
+import { dec, ZERO, type Decimal } from '../pricing/index.js';
+import { placesOf } from '../ruleset/currencies.js';
+import type { RulesetIR } from '../ruleset/ir.js';
+import { adjustmentRows, planChanges, type AdjustmentRow, type BilledLine, type Breakdown, type LineFacts } from '../rerate/plan.js';
+import { balanceRows, loadBalances, saveBalances, type BalanceRow } from '../state/operations.js';
+import type { StateStore } from '../state/store.js';
+import { parseInstant } from '../wallet/instant.js';
+import type { Entry, TopUp } from '../wallet/types.js';
+import { runWaterfall } from '../wallet/waterfall.js';
+import type { EngineOptions } from '../engine/duckdb/database.js';
+import { runRuleset } from './run.js';
+import type { SettledEntry } from './settle.js';
+
+export interface RerateOptions {
+  period: string;
+  accounts: string[] | null;
+  mode: 'pair' | 'delta';
+  dryRun: boolean;
+  engine?: EngineOptions;
+}
+
+export interface Movement {
+  account: string;
+  charge: string;
+  currency: string;
+  old: Decimal;
+  new: Decimal;
+}
+
+export interface RerateResult {
+  txnId: string;
+  repeated: boolean;
+  adjustments: (AdjustmentRow & { adjustmentId: string })[];
+  entries: SettledEntry[];
+  topUps: TopUp[];
+  balances: BalanceRow[];
+  /** Per account and charge: billed before, billed after. */
+  summary: Movement[];
+}
+
+const DRAWS = ['drawdown', 'overdraft', 'commitment_drawdown'];
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: string[], opts: RerateOptions): Promise<RerateResult> {
+  const { lines: rated, hashes } = await rateAfresh(ruleset, inputs, opts.engine);
+  const inScope = (l: { period: string; account: string }) => l.period === opts.period && (!opts.accounts || opts.accounts.includes(l.account));
+  const fresh: LineFacts[] = rated.filter(inScope);
+  const txnId = `rerate-${createHash('sha256').update([ruleset.hash, opts.period, ...(opts.accounts ?? ['*']).sort(), opts.mode, ...hashes.sort()].join('\u241f')).digest('hex').slice(0, 16)}`;
+  if (await store.txnExists(txnId)) return replay(store, txnId, opts);
+
+  const billed = (await loadBilled(store, opts.period)).filter(inScope);
+  if (!billed.length && !fresh.length) {
+    throw new DataError(`nothing was billed for period ${opts.period}${opts.accounts ? ` to ${opts.accounts.join(', ')}` : ''}, and the inputs have no usage for it`, 'check --period (a label as on the lines, e.g. 2026-10) and the inputs');
+  }
+  const changes = planChanges(billed, fresh);
+  const changed = new Set(changes.map((c) => (c.old ?? c.fresh)!.lineId));
+
+  // Reverse what was drawn for the changed lines, net of earlier re-rates, at the instants it was drawn.
+  const pos = await store.loadPosition();
+  const reversals = netDraws(await store.entries(`line_id IS NOT NULL AND type IN (${DRAWS.map(q).join(', ')})`), changed);
+  for (const e of reversals) pos.applyEntry(e);
+  const newVersions = changes.flatMap((c) => (c.fresh ? [c.fresh] : []));
+  const result = runWaterfall(pos, newVersions.map((l) => ({ ...l })), { topUpId: (n) => `${txnId}-topup-${n}` });
+  const paid = new Map<string, Breakdown>([...result.breakdown].map(([id, b]) => [id, b]));
+  const rows = adjustmentRows(changes, paid, opts.mode).map((r, i) => ({ ...r, adjustmentId: `${txnId}:${i + 1}` }));
+  const entries = [...reversals, ...result.entries];
+  const lastAt = [...billed, ...fresh].reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
+  const balances = balanceRows(pos, null, lastAt);
+
+  await store.transaction(async () => {
+    await store.recordTxn(txnId, 'rerate', { period: opts.period, accounts: opts.accounts, mode: opts.mode, inputs, ruleset_file: path.resolve(ruleset.file), changes: changes.length }, { name: ruleset.name, sha256: ruleset.hash });
+    for (const t of result.topUps) await store.insertGrant(t.grant, 'topup');
+    await store.appendEntries(txnId, entries);
+    await store.appendRows('adjustments', rows.map((r) => adjustmentRow(txnId, r)));
+    await saveBalances(store, txnId, balances);
+  }, { commit: !opts.dryRun });
+  if (!opts.dryRun) await store.checkpoint();
+  return {
+    txnId, repeated: false, adjustments: rows, entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })), topUps: result.topUps, balances,
+    summary: summarize(billed, fresh),
+  };
+}
+
+/** The period's usage rated with no state and no outputs kept: its lines, and the inputs' hashes. */
+async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineOptions): Promise<{ lines: LineFacts[]; hashes: string[] }> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-rerate-'));
+  try {
+    const { lines, manifest } = await runRuleset(ruleset, inputs, { out, format: 'csv', ...(engine ? { engine } : {}) });
+    return {
+      lines: lines.map((l) => ({
+        lineId: l.lineId, account: l.account, period: l.period, periodStart: parseInstant(l.periodStart)!, charge: l.charge, meter: l.meter, dims: l.dims,
+        dimension: l.dimensionLabel, at: l.at, currency: l.currency, minorUnits: l.minorUnits, amount: l.priced.amount,
+      })),
+      hashes: manifest.inputs.map((i) => i.sha256),
+    };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** What has been billed per line of the period: the original (unless it was held) plus every adjustment. */
+async function loadBilled(store: StateStore, period: string): Promise<BilledLine[]> {
+  const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
+  const rows = await store.rows(`WITH billed AS (
+      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage
+      FROM lines WHERE period = ${q(period)} AND NOT held
+      UNION ALL
+      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage
+      FROM adjustments WHERE period = ${q(period)})
+    SELECT line_id, any_value(account_id), any_value(period), ${TS('any_value(period_start)')}, any_value(charge), any_value(meter), any_value(dims),
+      ${TS('max(incurred_at)')}, any_value(currency), CAST(sum(amount) AS VARCHAR), CAST(sum(covered_by_commitment) AS VARCHAR),
+      CAST(sum(covered_by_credits) AS VARCHAR), CAST(sum(overage) AS VARCHAR)
+    FROM billed GROUP BY line_id ORDER BY line_id`);
+  return rows.map((r) => {
+    const dims = JSON.parse(r[6]!) as Record<string, string | null>;
+    return {
+      lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, charge: r[4]!, meter: r[5]!, dims, dimension: Object.values(dims).map((v) => v ?? '').join('|'),
+      at: r[7]!, currency: r[8]!, minorUnits: placesOf(r[8]!), amount: dec(r[9]!), coveredByCommitment: dec(r[10]!), coveredByCredits: dec(r[11]!), overage: dec(r[12]!),
+    };
+  });
+}
+
+/** Entries undoing what is still drawn for the given lines: the net of each draw, negated. */
+function netDraws(entries: readonly Entry[], lines: ReadonlySet<string>): Entry[] {
+  const net = new Map<string, Entry>();
+  for (const e of entries) {
+    if (!lines.has(e.lineId!)) continue;
+    const key = [e.type, e.wallet, e.grant, e.commitment, e.lineId, e.account, e.periodStart, e.currency, e.fiatCurrency, e.at].join('\u241f');
+    const seen = net.get(key);
+    net.set(key, seen ? { ...seen, amount: seen.amount.plus(e.amount), fiatAmount: (seen.fiatAmount ?? ZERO).plus(e.fiatAmount ?? ZERO) } : { ...e });
+  }
+  return [...net.values()]
+    .filter((e) => !e.amount.isZero())
+    .map((e) => ({ ...e, amount: e.amount.neg(), fiatAmount: e.fiatAmount === null ? null : e.fiatAmount.neg() }));
+}
+
+function summarize(billed: readonly BilledLine[], fresh: readonly LineFacts[]): Movement[] {
+  const m = new Map<string, Movement>();
+  const add = (l: LineFacts, side: 'old' | 'new') => {
+    const k = `${l.account}\u241f${l.charge}\u241f${l.currency}`;
+    const s = m.get(k) ?? { account: l.account, charge: l.charge, currency: l.currency, old: ZERO, new: ZERO };
+    s[side] = s[side].plus(l.amount);
+    m.set(k, s);
+  };
+  for (const l of billed) add(l, 'old');
+  for (const l of fresh) add(l, 'new');
+  return [...m.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.charge < b.charge ? -1 : a.charge > b.charge ? 1 : 0));
+}
+
+function adjustmentRow(txnId: string, r: AdjustmentRow & { adjustmentId: string }): string[] {
+  return [txnId, r.adjustmentId, r.kind, r.lineId, r.account, r.period, r.periodStart, r.charge, r.meter, JSON.stringify(r.dims), r.dimension, r.at, r.currency,
+    r.amount.toFixed(), r.coveredByCommitment.toFixed(), r.coveredByCredits.toFixed(), r.overage.toFixed()];
+}
+
+/** The committed re-rate again, from the state. */
+async function replay(store: StateStore, txnId: string, opts: RerateOptions): Promise<RerateResult> {
+  const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
+  const rows = await store.rows(`SELECT adjustment_id, kind, line_id, account_id, period, ${TS('period_start')}, charge, meter, dims, dimension, ${TS('incurred_at')}, currency,
+      CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR), CAST(overage AS VARCHAR)
+    FROM adjustments WHERE txn_id = ${q(txnId)} ORDER BY CAST(split_part(adjustment_id, ':', 2) AS INTEGER)`);
+  const adjustments = rows.map((r) => ({
+    adjustmentId: r[0]!, kind: r[1] as AdjustmentRow['kind'], lineId: r[2]!, account: r[3]!, period: r[4]!, periodStart: r[5]!, charge: r[6]!, meter: r[7]!,
+    dims: JSON.parse(r[8]!) as Record<string, string | null>, dimension: r[9]!, at: r[10]!, currency: r[11]!, minorUnits: placesOf(r[11]!),
+    amount: dec(r[12]!), coveredByCommitment: dec(r[13]!), coveredByCredits: dec(r[14]!), overage: dec(r[15]!),
+  }));
+  const entries = await store.entries(`txn_id = ${q(txnId)}`);
+  const pos = await store.loadPosition();
+  const topUps = entries.filter((e) => e.type === 'topup').map((e) => ({ grant: pos.grants.get(e.grant!)!, account: e.account, currency: e.currency, lineId: e.lineId! }));
+  // The summary of a repeat: billed before it (now less its own adjustments) and after it.
+  const after = await loadBilled(store, opts.period);
+  const own = new Map<string, Decimal>();
+  for (const a of adjustments) own.set(a.lineId, (own.get(a.lineId) ?? ZERO).plus(a.amount));
+  const inScope = (l: { account: string }) => !opts.accounts || opts.accounts.includes(l.account);
+  const before = after.filter(inScope).map((l) => ({ ...l, amount: l.amount.minus(own.get(l.lineId) ?? ZERO) }));
+  return {
+    txnId, repeated: true, adjustments, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: await loadBalances(store, txnId),
+    summary: summarize(before, after.filter(inScope)),
+  };
+}
