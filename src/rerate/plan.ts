@@ -20,6 +20,9 @@ export interface LineFacts {
   currency: string;
   minorUnits: number;
   amount: Decimal;
+  /** The meter quantity of the line (so late usage can be added to it later). */
+  quantity: Decimal;
+  version: number;
 }
 
 export interface Breakdown {
@@ -69,13 +72,14 @@ export function adjustmentRows(changes: readonly Change[], paid: ReadonlyMap<str
         ...base,
         kind: 'delta',
         amount: (now?.amount ?? ZERO).minus(old?.amount ?? ZERO),
+        quantity: (now?.quantity ?? ZERO).minus(old?.quantity ?? ZERO),
         coveredByCommitment: (now?.coveredByCommitment ?? ZERO).minus(old?.coveredByCommitment ?? ZERO),
         coveredByCredits: (now?.coveredByCredits ?? ZERO).minus(old?.coveredByCredits ?? ZERO),
         overage: (now?.overage ?? ZERO).minus(old?.overage ?? ZERO),
       });
       continue;
     }
-    if (old) rows.push({ ...old, kind: 'reversal', amount: old.amount.neg(), coveredByCommitment: old.coveredByCommitment.neg(), coveredByCredits: old.coveredByCredits.neg(), overage: old.overage.neg() });
+    if (old) rows.push({ ...old, kind: 'reversal', amount: old.amount.neg(), quantity: old.quantity.neg(), coveredByCommitment: old.coveredByCommitment.neg(), coveredByCredits: old.coveredByCredits.neg(), overage: old.overage.neg() });
     if (now) rows.push({ ...now, kind: 'new' });
   }
   return rows;

@@ -27,6 +27,11 @@ export interface ChargeLine {
   at: string;
   /** What the waterfall made of the line (absent when the run keeps no state). */
   wallet?: LineBreakdown;
+  /**
+   * Late usage for a line already billed: `quantity` is the new usage, and the amount is what the line's group
+   * costs with it, less what was billed (see src/run/late.ts).
+   */
+  late?: boolean;
   /** What outputs use of the priced line; the tier breakdown and trace are dropped (they would hold millions of decimals). */
   priced: Pick<PricedLine, 'exact' | 'amount' | 'unitPrice' | 'tierRef'>;
 }

@@ -110,7 +110,7 @@ async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineO
     return {
       lines: lines.map((l) => ({
         lineId: l.lineId, account: l.account, period: l.period, periodStart: parseInstant(l.periodStart)!, charge: l.charge, meter: l.meter, dims: l.dims,
-        dimension: l.dimensionLabel, at: l.at, currency: l.currency, minorUnits: l.minorUnits, amount: l.priced.amount,
+        dimension: l.dimensionLabel, at: l.at, currency: l.currency, minorUnits: l.minorUnits, amount: l.priced.amount, quantity: l.quantity, version: l.version,
       })),
       hashes: manifest.inputs.map((i) => i.sha256),
     };
@@ -123,20 +123,24 @@ async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineO
 async function loadBilled(store: StateStore, period: string): Promise<BilledLine[]> {
   const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
   const rows = await store.rows(`WITH billed AS (
-      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage
+      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
+        quantity, price_version
       FROM lines WHERE period = ${q(period)} AND NOT held
       UNION ALL
-      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage
+      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
+        quantity, price_version
       FROM adjustments WHERE period = ${q(period)})
     SELECT line_id, any_value(account_id), any_value(period), ${TS('any_value(period_start)')}, any_value(charge), any_value(meter), any_value(dims),
       ${TS('max(incurred_at)')}, any_value(currency), CAST(sum(amount) AS VARCHAR), CAST(sum(covered_by_commitment) AS VARCHAR),
-      CAST(sum(covered_by_credits) AS VARCHAR), CAST(sum(overage) AS VARCHAR)
+      CAST(sum(covered_by_credits) AS VARCHAR), CAST(sum(overage) AS VARCHAR),
+      CAST(sum(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(any_value(price_version) AS VARCHAR)
     FROM billed GROUP BY line_id ORDER BY line_id`);
   return rows.map((r) => {
     const dims = JSON.parse(r[6]!) as Record<string, string | null>;
     return {
       lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, charge: r[4]!, meter: r[5]!, dims, dimension: Object.values(dims).map((v) => v ?? '').join('|'),
       at: r[7]!, currency: r[8]!, minorUnits: placesOf(r[8]!), amount: dec(r[9]!), coveredByCommitment: dec(r[10]!), coveredByCredits: dec(r[11]!), overage: dec(r[12]!),
+      quantity: dec(r[13] ?? '0'), version: Number(r[14] ?? 0),
     };
   });
 }
@@ -170,19 +174,19 @@ function summarize(billed: readonly BilledLine[], fresh: readonly LineFacts[]): 
 
 function adjustmentRow(txnId: string, r: AdjustmentRow & { adjustmentId: string }): string[] {
   return [txnId, r.adjustmentId, r.kind, r.lineId, r.account, r.period, r.periodStart, r.charge, r.meter, JSON.stringify(r.dims), r.dimension, r.at, r.currency,
-    r.amount.toFixed(), r.coveredByCommitment.toFixed(), r.coveredByCredits.toFixed(), r.overage.toFixed()];
+    r.amount.toFixed(), r.coveredByCommitment.toFixed(), r.coveredByCredits.toFixed(), r.overage.toFixed(), r.quantity.toFixed(), String(r.version)];
 }
 
 /** The committed re-rate again, from the state. */
 async function replay(store: StateStore, txnId: string, opts: RerateOptions): Promise<RerateResult> {
   const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
   const rows = await store.rows(`SELECT adjustment_id, kind, line_id, account_id, period, ${TS('period_start')}, charge, meter, dims, dimension, ${TS('incurred_at')}, currency,
-      CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR), CAST(overage AS VARCHAR)
+      CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR), CAST(overage AS VARCHAR), quantity, CAST(price_version AS VARCHAR)
     FROM adjustments WHERE txn_id = ${q(txnId)} ORDER BY CAST(split_part(adjustment_id, ':', 2) AS INTEGER)`);
   const adjustments = rows.map((r) => ({
     adjustmentId: r[0]!, kind: r[1] as AdjustmentRow['kind'], lineId: r[2]!, account: r[3]!, period: r[4]!, periodStart: r[5]!, charge: r[6]!, meter: r[7]!,
     dims: JSON.parse(r[8]!) as Record<string, string | null>, dimension: r[9]!, at: r[10]!, currency: r[11]!, minorUnits: placesOf(r[11]!),
-    amount: dec(r[12]!), coveredByCommitment: dec(r[13]!), coveredByCredits: dec(r[14]!), overage: dec(r[15]!),
+    amount: dec(r[12]!), coveredByCommitment: dec(r[13]!), coveredByCredits: dec(r[14]!), overage: dec(r[15]!), quantity: dec(r[16]!), version: Number(r[17]),
   }));
   const entries = await store.entries(`txn_id = ${q(txnId)}`);
   const pos = await store.loadPosition();

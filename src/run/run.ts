@@ -138,17 +138,19 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
       throw new DataError(`${rejected} of ${total} rows were rejected (${((100 * rejected) / total).toFixed(2)} %), over --max-reject-rate ${(opts.maxRejectRate * 100).toFixed(2)} %; nothing was written`, 'see the reasons with a run without --max-reject-rate, or fix the input');
     }
     say(`rating ${counts.files.reduce((n, c) => n + c.accepted, 0)} events`);
-    const lines = await rateCharges(db, ruleset);
+    const rated = await rateCharges(db, ruleset);
     lap('rate');
     const chargesName = `charges.${opts.format === 'jsonl' ? 'jsonl' : opts.format === 'parquet' ? 'parquet' : 'csv'}`;
     const fileHashes = await hashes;
     lap('fingerprint_wait');
     let settlement: Settlement | null = null;
+    let lines = rated;
     if (state) {
       say('applying credits and commitments');
       const inputs = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
       const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(db, ruleset.position.accountsFile) : [];
-      settlement = await settle(state, ruleset, inputs, lines, { dryRun: opts.dryRun === true, fileAccounts });
+      settlement = await settle(state, ruleset, inputs, rated, { dryRun: opts.dryRun === true, fileAccounts });
+      lines = settlement.lines;
       lap('settle');
     }
     say(`writing ${lines.length} lines`);

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DataError } from '../cli/errors.js';
-import { dec, type Decimal } from '../pricing/index.js';
+import { dec } from '../pricing/index.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { balanceRows, loadBalances, saveBalances, type BalanceRow } from '../state/operations.js';
 import type { StateStore } from '../state/store.js';
@@ -18,7 +18,8 @@ import { parseInstant } from '../wallet/instant.js';
 import type { Account, Entry, TopUp, WaterfallLine } from '../wallet/types.js';
 import { applyDeclared, persistDeclared } from './declared-position.js';
 import { runWaterfall } from '../wallet/waterfall.js';
-import type { ChargeLine } from './rate.js';
+import { sortLines, type ChargeLine } from './rate.js';
+import { mergeLateUsage } from './late.js';
 import { faultPoint } from './fault-points.js';
 
 export interface SettledEntry extends Entry {
@@ -27,6 +28,8 @@ export interface SettledEntry extends Entry {
 
 export interface Settlement {
   txnId: string;
+  /** The run's lines as billed: late usage merged into groups billed before (src/run/late.ts), each with its breakdown. */
+  lines: ChargeLine[];
   /** The run had already been committed: nothing new was written to the state. */
   repeated: boolean;
   dryRun: boolean;
@@ -51,13 +54,13 @@ export async function settle(
   store: StateStore,
   ruleset: RulesetIR,
   inputs: readonly ConsumedInput[],
-  lines: ChargeLine[],
+  rated: ChargeLine[],
   opts: { dryRun: boolean; fileAccounts: readonly Account[] },
 ): Promise<Settlement> {
   const dryRun = opts.dryRun;
   const txnId = runId(ruleset, inputs);
-  const lastAt = lines.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
-  if (await store.txnExists(txnId)) return replay(store, txnId, lines, dryRun);
+  const lastAt = rated.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
+  if (await store.txnExists(txnId)) return replay(store, ruleset, txnId, rated, dryRun);
 
   const consumed = await store.rows(`SELECT DISTINCT i.file, i.txn_id FROM txn_inputs i JOIN txns t USING (txn_id)
     WHERE t.ruleset = '${ruleset.name.replace(/'/g, "''")}' AND i.sha256 IN (${inputs.map((i) => `'${i.sha256}'`).join(', ') || 'NULL'})`);
@@ -65,12 +68,13 @@ export async function settle(
     const list = consumed.map(([file, txn]) => `${file} (run ${txn})`).join(', ');
     throw new DataError(`already rated by ruleset ${ruleset.name}: ${list}; nothing was written`, 'rate only new files, or run with --no-state for a rating that records nothing');
   }
-  const periods = [...new Set(lines.map((l) => l.period))];
+  const periods = [...new Set(rated.map((l) => l.period))];
   const closed = periods.length ? await store.rows(`SELECT period FROM closes WHERE period IN (${periods.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ')}) ORDER BY period`) : [];
   if (closed.length) {
     throw new DataError(`period ${closed.map((r) => r[0]).join(', ')} was already closed (its true-ups and expiries are final); nothing was written`, 'rate usage before closing its period, or run with --no-state to see what it would cost');
   }
 
+  const lines = await mergeLateUsage(store, ruleset, rated);
   const pos = await store.loadPosition();
   const declared = applyDeclared(pos, ruleset, opts.fileAccounts);
   const result = runWaterfall(pos, lines.map(waterfallLine), { topUpId: (n) => `${txnId}-topup-${n}` });
@@ -95,6 +99,7 @@ export async function settle(
   }
   return {
     txnId,
+    lines,
     repeated: false,
     dryRun,
     entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
@@ -104,23 +109,43 @@ export async function settle(
 }
 
 /** The committed run again: its breakdown, entries and the balances right after it, read back from the state. */
-async function replay(store: StateStore, txnId: string, lines: ChargeLine[], dryRun: boolean): Promise<Settlement> {
-  const stored = new Map<string, { c: Decimal; cr: Decimal; o: Decimal; held: boolean }>();
-  for (const [id, c, cr, o, held] of await store.rows(`SELECT line_id, CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR),
-      CAST(overage AS VARCHAR), CAST(held AS VARCHAR) FROM lines WHERE txn_id = '${txnId}'`)) {
-    stored.set(id!, { c: dec(c!), cr: dec(cr!), o: dec(o!), held: held === 'true' });
-  }
-  for (const l of lines) {
-    const s = stored.get(l.lineId);
-    if (!s) throw new DataError(`run ${txnId} is recorded in the state but its line ${l.lineId} is not`, 'run `tally wallet verify`; the state may have been altered by hand');
-    l.wallet = { coveredByCommitment: s.c, coveredByCredits: s.cr, overage: s.o, held: s.held };
+async function replay(store: StateStore, ruleset: RulesetIR, txnId: string, rated: ChargeLine[], dryRun: boolean): Promise<Settlement> {
+  // The lines as they were billed, rebuilt from the state: amounts (late ones included), breakdowns, prices.
+  const byId = new Map(rated.map((l) => [l.lineId, l]));
+  const lines: ChargeLine[] = [];
+  for (const r of await store.rows(`SELECT line_id, account_id, period, CAST(period_start AS VARCHAR), CAST(period_end AS VARCHAR), charge, dims,
+      strftime(incurred_at, '%Y-%m-%d %H:%M:%S.%f'), CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR),
+      CAST(overage AS VARCHAR), CAST(held AS VARCHAR), quantity, CAST(price_version AS VARCHAR), CAST(late AS VARCHAR), amount_exact, unit_price, tier_ref
+      FROM lines WHERE txn_id = '${txnId}'`)) {
+    const template = byId.get(r[0]!) ?? synthesized(ruleset, r);
+    if (!template) throw new DataError(`run ${txnId} is recorded in the state but its line ${r[0]} cannot be rebuilt`, 'run `tally wallet verify`; the state may have been altered by hand');
+    lines.push({
+      ...template,
+      quantity: dec(r[13]!),
+      late: r[15] === 'true',
+      priced: { exact: dec(r[16]!), amount: dec(r[8]!), unitPrice: r[17] ? dec(r[17]) : null, tierRef: r[18] ?? '' },
+      wallet: { coveredByCommitment: dec(r[9]!), coveredByCredits: dec(r[10]!), overage: dec(r[11]!), held: r[12] === 'true' },
+    });
   }
   const entries = await store.entries(`txn_id = '${txnId}'`);
   const pos = await store.loadPosition();
   const topUps = entries
     .filter((e) => e.type === 'topup')
     .map((e) => ({ grant: pos.grants.get(e.grant!)!, account: e.account, currency: e.currency, lineId: e.lineId! }));
-  return { txnId, repeated: true, dryRun, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: await loadBalances(store, txnId) };
+  return { txnId, lines: sortLines(lines), repeated: true, dryRun, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), topUps, balances: await loadBalances(store, txnId) };
+}
+
+/** A stored line that this rating does not have (a billed line repriced by late usage), from its stored facts. */
+function synthesized(ruleset: RulesetIR, r: (string | null)[]): ChargeLine | null {
+  const charge = ruleset.charges.find((c) => c.name === r[5]);
+  const meter = charge && ruleset.meters.find((m) => m.name === charge.meter);
+  if (!charge || !meter) return null;
+  const dims = JSON.parse(r[6]!) as Record<string, string | null>;
+  return {
+    lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, periodEnd: r[4]!, charge: charge.name, meter: meter.name, dims,
+    dimensionLabel: charge.dimensions.map((d) => dims[d] ?? '').join('|'), version: Number(r[14]), at: r[7]!, quantity: dec(r[13]!), quantityScale: meter.scale,
+    currency: charge.pricing.currency, minorUnits: charge.pricing.minorUnits, priced: { exact: dec(0), amount: dec(0), unitPrice: null, tierRef: '' },
+  };
 }
 
 function waterfallLine(l: ChargeLine): WaterfallLine {
@@ -130,7 +155,8 @@ function waterfallLine(l: ChargeLine): WaterfallLine {
 function lineRow(txnId: string, l: ChargeLine): (string | null)[] {
   const w = l.wallet!;
   return [txnId, l.lineId, l.account, l.period, l.periodStart, l.periodEnd, l.charge, l.meter, JSON.stringify(l.dims), l.at, l.currency, l.priced.amount.toFixed(),
-    w.coveredByCommitment.toFixed(), w.coveredByCredits.toFixed(), w.overage.toFixed(), String(w.held)];
+    w.coveredByCommitment.toFixed(), w.coveredByCredits.toFixed(), w.overage.toFixed(), String(w.held), l.quantity.toFixed(), String(l.version), String(l.late === true),
+    l.priced.exact.toFixed(), l.priced.unitPrice ? l.priced.unitPrice.toFixed() : null, l.priced.tierRef];
 }
 
 /**
@@ -139,7 +165,7 @@ function lineRow(txnId: string, l: ChargeLine): (string | null)[] {
  */
 async function refuseLinesBilledTwice(store: StateStore, txnId: string): Promise<void> {
   const twice = await store.rows(`SELECT n.account_id, n.period, n.charge, l.txn_id FROM lines n JOIN lines l ON l.line_id = n.line_id AND l.txn_id <> n.txn_id
-    WHERE n.txn_id = '${txnId}' ORDER BY n.account_id, n.period, n.charge LIMIT 3`);
+    WHERE n.txn_id = '${txnId}' AND NOT n.late ORDER BY n.account_id, n.period, n.charge LIMIT 3`);
   if (!twice.length) return;
   const list = twice.map(([account, period, charge, txn]) => `${account} ${period} ${charge} (run ${txn})`).join(', ');
   throw new DataError(`these lines were already billed by an earlier run: ${list}; nothing was written`, "rate each period's usage in one run (all its files together), or run with --no-state");

@@ -49,7 +49,16 @@ export const MIGRATIONS: readonly string[] = [
     txn_id VARCHAR NOT NULL, adjustment_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, line_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
     period VARCHAR NOT NULL, period_start TIMESTAMP NOT NULL, charge VARCHAR NOT NULL, meter VARCHAR NOT NULL, dims VARCHAR NOT NULL,
     dimension VARCHAR NOT NULL, incurred_at TIMESTAMP NOT NULL, currency VARCHAR NOT NULL, amount DECIMAL(38, 12) NOT NULL,
-    covered_by_commitment DECIMAL(38, 12) NOT NULL, covered_by_credits DECIMAL(38, 12) NOT NULL, overage DECIMAL(38, 12) NOT NULL);
+    covered_by_commitment DECIMAL(38, 12) NOT NULL, covered_by_credits DECIMAL(38, 12) NOT NULL, overage DECIMAL(38, 12) NOT NULL,
+    quantity VARCHAR NOT NULL, price_version INTEGER NOT NULL);
+  -- What late usage needs to reprice a billed line with it: the meter quantity (exact text) and the price version.
+  ALTER TABLE lines ADD COLUMN quantity VARCHAR;
+  ALTER TABLE lines ADD COLUMN price_version INTEGER;
+  ALTER TABLE lines ADD COLUMN late BOOLEAN DEFAULT false;
+  -- And what a repeated run rewrites of each line: its exact amount, unit price and tier reference.
+  ALTER TABLE lines ADD COLUMN amount_exact VARCHAR;
+  ALTER TABLE lines ADD COLUMN unit_price VARCHAR;
+  ALTER TABLE lines ADD COLUMN tier_ref VARCHAR;
   `,
 ];
 

@@ -149,25 +149,60 @@ describe('tally run with a state file', () => {
   });
 });
 
-/** The example's usage cut in two files of the same month. */
-function halves(dir: string): [string, string] {
+/**
+ * The example's usage cut in two files of the same month, and both together in a third. The example's last
+ * two rows re-deliver earlier events; they are left out, since duplicates are found within a run, not across.
+ */
+function halves(dir: string): [string, string, string] {
   const [header, ...rows] = fs.readFileSync(USAGE, 'utf8').trim().split('\n');
-  return [write(dir, 'u1.csv', `${[header, ...rows.slice(0, 19)].join('\n')}\n`), write(dir, 'u2.csv', `${[header, ...rows.slice(19)].join('\n')}\n`)];
+  const kept = rows.slice(0, -2);
+  const file = (name: string, part: string[]) => write(dir, name, `${[header, ...part].join('\n')}\n`);
+  return [file('u1.csv', kept.slice(0, 19)), file('u2.csv', kept.slice(19)), file('both.csv', kept)];
 }
 
 describe('what the state refuses', () => {
-  it('a second run that would bill lines of the same period again (flat fees twice, tiers restarted)', () => {
+  it('late usage: a second run into a billed period bills only what the late usage adds (tiers continue, no second flat fee)', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.duckdb');
+    const fresh = path.join(dir, 'fresh.duckdb');
+    const [u1, u2, both] = halves(dir);
+    for (const s of [state, fresh]) ok(tally(['wallet', 'grant', 'acct-acme', '--amount', '80', '--state', s]));
+    ok(tally(['run', RULESET, u1, '-o', path.join(dir, 'a'), '--state', state]));
+    ok(tally(['run', RULESET, u2, '-o', path.join(dir, 'b'), '--state', state]));
+    ok(tally(['run', RULESET, both, '-o', path.join(dir, 'all'), '--state', fresh]));
+    const perLine = (...runs: string[]) => {
+      const m = new Map<string, number>();
+      for (const run of runs) for (const l of csv(path.join(dir, run, 'charges.csv'))) m.set(l.line_id!, (m.get(l.line_id!) ?? 0) + Math.round(Number(l.amount) * 100));
+      for (const [k, v] of m) if (v === 0) m.delete(k);
+      return m;
+    };
+    // Both halves together bill each line exactly what rating the whole month at once bills.
+    expect(perLine('a', 'b')).toEqual(perLine('all'));
+    const late = csv(path.join(dir, 'b/charges.csv')).filter((l) => l.status === 'late');
+    expect(late.length).toBeGreaterThan(0);
+    // acme's monthly fee was billed by the first run: the late run adds 0.00 for it.
+    const fee = csv(path.join(dir, 'b/charges.csv')).filter((l) => l.account_id === 'acct-acme' && l.charge === 'platform_fee');
+    expect(fee.map((l) => [l.status, l.amount])).toEqual([['late', '0.00']]);
+    // The wallet ends where rating the whole month at once leaves it.
+    expect(fs.readFileSync(path.join(dir, 'b/balances.csv'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'all/balances.csv'), 'utf8'));
+    ok(tally(['wallet', 'verify', '--state', state]));
+    // The late run repeated rewrites the same late lines.
+    ok(tally(['run', RULESET, u2, '-o', path.join(dir, 'b2'), '--state', state]));
+    expect(read(dir, 'b2/charges.csv')).toBe(read(dir, 'b/charges.csv'));
+  });
+
+  it('late usage for a meter whose quantities do not add up is refused, pointing to rerate', () => {
     const dir = tempDir();
     const state = path.join(dir, 'state.duckdb');
     const [u1, u2] = halves(dir);
-    ok(tally(['run', RULESET, u1, '-o', path.join(dir, 'a'), '--state', state]));
-    const r = tally(['run', RULESET, u2, '-o', path.join(dir, 'b'), '--state', state]);
+    const latest = write(dir, 'latest.yaml', fs.readFileSync(RULESET, 'utf8').replaceAll('../../fixtures/', `${ROOT}/fixtures/`)
+      .replace("storage_gb_hours:\n    aggregation: sum", "storage_gb_hours:\n    aggregation: latest"));
+    expect(fs.readFileSync(latest, 'utf8')).toContain('aggregation: latest');
+    ok(tally(['run', latest, u1, '-o', path.join(dir, 'a'), '--state', state]));
+    const r = tally(['run', latest, u2, '-o', path.join(dir, 'b'), '--state', state]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/these lines were already billed by an earlier run: acct-\S+ 2026-10 \S+ \(run run-[0-9a-f]{16}\)/);
-    expect(fs.existsSync(path.join(dir, 'b/charges.csv'))).toBe(false);
-    // Nothing of the refused run is in the state: the first run is still the only one.
-    const dry = tally(['run', RULESET, u1, '-o', path.join(dir, 'c'), '--state', state, '--json']);
-    expect(JSON.parse(dry.stdout).state.repeated).toBe(true);
+    expect(r.stderr).toMatch(/late usage for \S+ in 2026-10, charge storage: its latest meter cannot add late usage to what was billed; nothing was written/);
+    expect(r.stderr).toContain('tally rerate --period 2026-10');
   });
 
   it('a run into a period that was closed', () => {

@@ -57,7 +57,7 @@ function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR):
     case 'overage':
       return (line.wallet ? line.wallet.overage : p.amount).toFixed(line.minorUnits);
     case 'status':
-      return line.wallet?.held ? 'held' : 'billed';
+      return line.wallet?.held ? 'held' : line.late ? 'late' : 'billed';
     case 'incurred_at':
       return line.at;
   }
