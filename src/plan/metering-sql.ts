@@ -24,7 +24,7 @@ export interface LineColumns {
 export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
   const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, duckdbDialect, ident);
   const t = ident(ruleset.input.eventTime);
-  const version = versionSql(charge, t);
+  const version = versionSql(charge, t, ident(ruleset.accountField));
   const dims = meter.dimensions.map((d, i) => `CAST(${ident(d)} AS VARCHAR) AS __d${i}`);
   if (charge.timeOfDay) {
     const tod = charge.timeOfDay;
@@ -130,11 +130,18 @@ function percentageSql(charge: ChargeIR, source: string, order: string): string 
   return `SELECT *, CASE WHEN (${chargeable}) > 0 THEN ${perEvent} ELSE 0 END AS __event_amount FROM (${ranked})`;
 }
 
-/** Index of the price version in force at event time `t`. */
-export function versionSql(charge: ChargeIR, t: string): string {
-  return charge.versionStarts.length
+/**
+ * Index of the price version in force at event time `t` for `account`: the account's contract terms from their
+ * first effective instant on, the rate card's versions otherwise.
+ */
+export function versionSql(charge: ChargeIR, t: string, account: string): string {
+  const rateCard = charge.versionStarts.length
     ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= TIMESTAMP ${quoteString(s)} THEN ${i}`).join(' ')} ELSE 0 END`
     : '0';
+  if (!charge.accountVersions.length) return rateCard;
+  const contracts = charge.accountVersions.slice().reverse()
+    .map((v) => `WHEN CAST(${account} AS VARCHAR) = ${quoteString(v.account)} AND ${t} >= TIMESTAMP ${quoteString(v.from)} THEN ${v.version}`);
+  return `CASE ${contracts.join(' ')} ELSE ${rateCard} END`;
 }
 
 /** Events of a charge whose dimension values the price matrix of their version does not list (when it has no default). */
@@ -151,6 +158,6 @@ export function matrixGuardCondition(ruleset: RulesetIR, meter: MeterIR, charge:
   };
   const unknown = g.byVersion.length === 1
     ? unknownIn(g.byVersion[0]!)
-    : `(CASE ${versionSql(charge, ident(ruleset.input.eventTime))} ${g.byVersion.map((v, i) => `WHEN ${i} THEN ${unknownIn(v)}`).join(' ')} END)`;
+    : `(CASE ${versionSql(charge, ident(ruleset.input.eventTime), ident(ruleset.accountField))} ${g.byVersion.map((v, i) => `WHEN ${i} THEN ${unknownIn(v)}`).join(' ')} END)`;
   return meter.filter ? `coalesce(${emit(meter.filter)}, false) AND ${unknown}` : unknown;
 }

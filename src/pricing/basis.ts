@@ -2,33 +2,41 @@
  * Where each line of a group sits on its tier basis, after the included allowance.
  *
  * With tierBasis 'group' the lines, in the order the caller gives them (by version, then dimension values),
- * take consecutive slices of the group's running quantity c: line i covers (c[i−1], c[i]]. With 'line',
- * every line is its own basis starting at 0. The included allowance N is consumed first on each basis, so
+ * take consecutive slices of the group's running quantity c: line i covers (c[i−1], c[i]]. With 'version' the
+ * same happens within each price version, whose lines form a basis of their own. With 'line', every line is
+ * its own basis starting at 0. The included allowance N is consumed first on each basis, so
  * the billable positions are max(0, c − N). Slice-priced models then charge F(billableTo) − F(billableFrom),
  * which telescopes: the lines of a basis always sum to F(billable total).
  *
  * Example: N = 100, lines 80, 50, 40 on one group basis → running 80, 130, 170 → billable 0→0, 0→30, 30→70.
  */
-import { ZERO, maxOf, sumOf, type Decimal } from './decimal.js';
+import { ZERO, maxOf, type Decimal } from './decimal.js';
 import type { BasisPosition } from './definition.js';
 import type { ModelKind, TierBasis } from './types.js';
 
 export function basisPositions(
-  lines: readonly { quantity: Decimal; kind: ModelKind }[],
+  lines: readonly { quantity: Decimal; kind: ModelKind; version?: number }[],
   tierBasis: TierBasis,
   included: Decimal,
 ): BasisPosition[] {
-  const groupTotal = sumOf(lines.map((line) => line.quantity));
+  // The basis a line belongs to: the whole group, its price version, or itself.
+  const basisOf = (i: number) => (tierBasis === 'group' ? 'g' : tierBasis === 'version' ? `v${lines[i]!.version ?? 0}` : `l${i}`);
+  const totals = new Map<string, Decimal>();
+  lines.forEach((line, i) => totals.set(basisOf(i), (totals.get(basisOf(i)) ?? ZERO).plus(line.quantity)));
   const billableAt = (position: Decimal) => maxOf(ZERO, position.minus(included));
   const kindsSeen = new Set<ModelKind>();
-  let runningBefore = ZERO;
+  const kindsSeenInBasis = new Set<string>();
+  const running = new Map<string, Decimal>();
 
-  return lines.map((line) => {
+  return lines.map((line, i) => {
+    const basis = basisOf(i);
     const firstOfKindInGroup = !kindsSeen.has(line.kind);
     kindsSeen.add(line.kind);
-    const start = tierBasis === 'group' ? runningBefore : ZERO;
+    const firstOfKindInBasis = !kindsSeenInBasis.has(`${basis}\u241f${line.kind}`);
+    kindsSeenInBasis.add(`${basis}\u241f${line.kind}`);
+    const start = running.get(basis) ?? ZERO;
     const end = start.plus(line.quantity);
-    runningBefore = runningBefore.plus(line.quantity);
+    running.set(basis, end);
     const billableFrom = billableAt(start);
     const billableTo = billableAt(end);
     return {
@@ -36,9 +44,9 @@ export function basisPositions(
       billableFrom,
       billableTo,
       billable: billableTo.minus(billableFrom),
-      billableTotal: billableAt(tierBasis === 'group' ? groupTotal : line.quantity),
+      billableTotal: billableAt(totals.get(basis)!),
       firstOfKindInGroup,
-      firstOfKindInBasis: tierBasis === 'line' || firstOfKindInGroup,
+      firstOfKindInBasis,
     };
   });
 }

@@ -7,5 +7,6 @@ export { priceGroup } from './price-group.js';
 export { getPricer, MODEL_KINDS } from './registry.js';
 export { checkCharge, checkModel } from './check.js';
 export { roundMoney } from './rounding.js';
+export { scaleModel } from './scale.js';
 export { allocateCumulative } from './allocate.js';
 export { percentageEventCharges } from './models/percentage.js';

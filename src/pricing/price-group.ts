@@ -62,7 +62,7 @@ export function priceGroup(chargeSpec: ChargeSpec, lineInputs: readonly LineInpu
 
   // 1. Basis
   const positions = basisPositions(
-    lines.map((line, i) => ({ quantity: line.quantity, kind: models[i]!.model })),
+    lines.map((line, i) => ({ quantity: line.quantity, kind: models[i]!.model, version: line.version })),
     charge.tierBasis,
     charge.included,
   );

@@ -9,8 +9,11 @@ import type { Decimal } from './decimal.js';
 
 export type RoundingMode = 'half_even' | 'half_up';
 
-/** Whether tiers and the included allowance count the group's total (lines in order) or each line alone. */
-export type TierBasis = 'group' | 'line';
+/**
+ * Whether tiers and the included allowance count the group's total (lines in order), each price version's total
+ * (tiers restart where a rate-card version or a contract amendment starts), or each line alone.
+ */
+export type TierBasis = 'group' | 'version' | 'line';
 
 // ---------------------------------------------------------------------------------------------------------
 // Price models: a discriminated union on `model`; one file per model in ./models/ gives the semantics.

@@ -1,7 +1,7 @@
 /**
  * What a re-rating changes: the lines billed so far for a period (originals plus earlier adjustments) against
  * a fresh rating of the same period. Pure. A line is matched by its id (ruleset, account, period, charge,
- * price version, dimensions); a line whose amount moved, appeared or disappeared is changed.
+ * price version, dimensions); a line whose amount or breakdown moved, appeared or disappeared is changed.
  */
 import { ZERO, type Decimal } from '../pricing/index.js';
 
@@ -39,7 +39,8 @@ export interface Change {
   fresh: LineFacts | null;
 }
 
-export function planChanges(billed: readonly BilledLine[], fresh: readonly LineFacts[]): Change[] {
+/** Lines whose amount or breakdown (what pays it, from the waterfall run again: `paid`) moved. */
+export function planChanges(billed: readonly BilledLine[], fresh: readonly LineFacts[], paid: ReadonlyMap<string, Breakdown>): Change[] {
   const before = new Map(billed.map((l) => [l.lineId, l]));
   const after = new Map(fresh.map((l) => [l.lineId, l]));
   const ids = [...new Set([...before.keys(), ...after.keys()])].sort();
@@ -47,7 +48,12 @@ export function planChanges(billed: readonly BilledLine[], fresh: readonly LineF
   for (const id of ids) {
     const old = before.get(id) ?? null;
     const now = after.get(id) ?? null;
-    if ((old?.amount ?? ZERO).eq(now?.amount ?? ZERO)) continue;
+    const b = now ? paid.get(now.lineId) : undefined;
+    const same = (old?.amount ?? ZERO).eq(now?.amount ?? ZERO)
+      && (old?.coveredByCommitment ?? ZERO).eq(b?.coveredByCommitment ?? ZERO)
+      && (old?.coveredByCredits ?? ZERO).eq(b?.coveredByCredits ?? ZERO)
+      && (old?.overage ?? ZERO).eq(b?.overage ?? (now?.amount ?? ZERO));
+    if (same) continue;
     changes.push({ old, fresh: now });
   }
   return changes;

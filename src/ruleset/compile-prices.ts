@@ -3,6 +3,7 @@
  * that SQL evaluates per event (time-of-day bands, matrix guards, percentage amounts, version boundaries).
  */
 import { dec, type Decimal } from '../pricing/decimal.js';
+import { scaleModel } from '../pricing/scale.js';
 import type { Modifier, PriceModel, PriceTier, PackageTier, PriceVersion } from '../pricing/types.js';
 import type { CompileContext } from './context.js';
 import type { ChargeIR, FieldType, MeterIR, TimeBand, TimeBandRule } from './ir.js';
@@ -80,9 +81,34 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
     }
   });
 
-  const tierBasis = (p.tier_basis as 'group' | 'line' | undefined) ?? 'group';
+  // Contract terms: the base terms with the contract's overrides, scaled by its discount or uplift; each is a
+  // version of its own that SQL gives the account's events from its effective instant on.
+  const accountVersions: ChargeIR['accountVersions'] = [];
+  ((p.contracts as Raw[] | undefined) ?? []).forEach((c, j) => {
+    if (!c) return;
+    const cpath = `${path}.contracts[${j}]`;
+    const start = parseInstant(c.effective_from as string);
+    if (!start) return cx.error(c, 'effective_from', cpath, 'instant', `"${c.effective_from as string}" is not a date (YYYY-MM-DD) or a UTC instant (YYYY-MM-DDTHH:MM:SSZ)`);
+    if (model === 'percentage') return cx.error(c, '', cpath, 'contract_model', 'contract terms on a percentage charge are not supported (its per-event rules are priced in SQL)');
+    const account = c.account as string;
+    const previous = accountVersions.filter((v) => v.account === account).at(-1);
+    if (previous && start <= previous.from) {
+      return cx.error(c, 'effective_from', cpath, 'contracts_order', `an account's contract terms must be in increasing effective_from order (${start} after ${previous.from})`);
+    }
+    if (c.discount !== undefined && c.uplift !== undefined) return cx.error(c, 'uplift', cpath, 'contract_factor', 'give a discount or an uplift, not both');
+    const merged = { ...p, ...Object.fromEntries(ALL_PARAMS.filter((k) => c[k] !== undefined).map((k) => [k, c[k]])) };
+    const m = readModel(model, merged, cpath, cx, meter, billing, scope, c);
+    if (!m) return;
+    const factor = c.discount !== undefined ? dec(1).minus(dec(c.discount as string)) : c.uplift !== undefined ? dec(1).plus(dec(c.uplift as string)) : null;
+    accountVersions.push({ account, from: start, version: versions.length });
+    versions.push({ effectiveFrom: start, model: factor ? scaleModel(m.model, factor) : m.model });
+    guards.push(m.matrixGuard);
+  });
+  accountVersions.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.from < b.from ? -1 : 1));
+
+  const tierBasis = (p.tier_basis as 'group' | 'version' | 'line' | undefined) ?? 'group';
   const additive = meter.aggregation === 'sum' || meter.aggregation === 'count' || meter.aggregation === 'time_weighted_sum';
-  if (tierBasis === 'group' && !additive && meter.dimensions.length > 0 && ['graduated', 'volume', 'package', 'tiered_package'].includes(model)) {
+  if (tierBasis !== 'line' && !additive && meter.dimensions.length > 0 && ['graduated', 'volume', 'package', 'tiered_package'].includes(model)) {
     cx.error(p, 'tier_basis', path, 'tier_basis', `tiers over a group total need an additive meter (sum, count, time_weighted_sum); "${meter.name}" is ${meter.aggregation} with dimensions, so set tier_basis: line`);
   }
   const modifiers = readModifiers((p.modifiers as Raw[] | undefined) ?? [], `${path}.modifiers`, cx, meter, base?.extraDimension ?? null);
@@ -109,6 +135,7 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
       maximum,
     },
     versionStarts,
+    accountVersions,
     timeOfDay: base.timeOfDay,
     matrixGuard: guards.some(Boolean)
       ? { byVersion: guards.map((g) => (g ? { dimensions: g.dimensions, combinations: g.combinations } : null)), reason: guards.find(Boolean)!.reason }

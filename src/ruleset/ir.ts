@@ -91,6 +91,11 @@ export interface ChargeIR {
   pricing: ChargeSpec;
   /** Version boundaries (UTC instants, ISO text), ascending; index i+1 starts at versionStarts[i]. */
   versionStarts: string[];
+  /**
+   * Contract terms: per account, the versions (indexes into pricing.versions, after the rate card's) in force
+   * from each instant, ascending. From its first one on, an account's events take these versions instead.
+   */
+  accountVersions: { account: string; from: string; version: number }[];
   /** time_of_day: the dimension name and the bands, first match wins, `defaultBand` otherwise. */
   timeOfDay: { dimension: string; timezone: string; bands: TimeBand[]; defaultBand: string } | null;
   /**

@@ -117,12 +117,19 @@ const priceSpec: Spec = obj('A rate card applied to a meter.', {
   description: str('What the charge is, for people.'),
   ...modelFields,
   currency: str('Currency (default billing.currency).'),
-  tier_basis: str('Tiers and included units apply to the group total (default) or to each line alone.', { enum: ['group', 'line'] }),
+  tier_basis: str('Tiers and included units apply to the group total (default), to each price version\'s total (they restart at a version or contract amendment), or to each line alone.', { enum: ['group', 'version', 'line'] }),
   included: dec('First N units per period free.', 'non_negative'),
   minimum: dec('Minimum amount per line.', 'non_negative'),
   maximum: dec('Maximum amount per line.', 'non_negative'),
   modifiers: list(modifierSpec, 'Multipliers applied in order after the model.'),
   versions: list(obj('A later version of the rate card.', { effective_from: req(str('UTC instant from which it applies, e.g. 2026-11-01 or 2026-11-01T00:00:00Z.')), ...modelFields }), 'Effective-dated versions; events are rated by the version in force at their time.'),
+  contracts: list(obj('Contract terms of one account, from an instant on: the charge\'s base terms with these overrides.', {
+    account: req(str('The account.')),
+    effective_from: req(str('UTC instant from which the terms apply (an amendment mid-period splits the period there).')),
+    discount: dec('Fraction off every price of the terms, e.g. 0.15.', 'non_negative'),
+    uplift: dec('Fraction added to every price of the terms, e.g. 0.10.', 'non_negative'),
+    ...modelFields,
+  }), 'Per-account contract terms and their amendments, in effective_from order per account; from its first one on, an account is rated by its contract, not the rate card\'s versions.'),
 });
 
 const outputsSpec: Spec = obj('Files a run writes.', {

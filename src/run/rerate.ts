@@ -73,18 +73,17 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
   if (!billed.length && !fresh.length) {
     throw new DataError(`nothing was billed for period ${opts.period}${opts.accounts ? ` to ${opts.accounts.join(', ')}` : ''}, and the inputs have no usage for it`, 'check --period (a label as on the lines, e.g. 2026-10) and the inputs');
   }
-  const changes = planChanges(billed, fresh);
-  const changed = new Set(changes.map((c) => (c.old ?? c.fresh)!.lineId));
-
-  // Reverse what was drawn for the changed lines, net of earlier re-rates, at the instants it was drawn.
+  // Reverse what the period's lines drew (net of earlier re-rates, at the instants they drew it), and send the
+  // fresh lines through the waterfall again in time order: a changed line can change what the lines after it
+  // were paid with, so the whole period is re-applied, and any line whose amount or breakdown moved is adjusted.
   const pos = await store.loadPosition();
-  const reversals = netDraws(await store.entries(`line_id IS NOT NULL AND type IN (${DRAWS.map(q).join(', ')})`), changed);
+  const reversals = netDraws(await store.entries(`line_id IS NOT NULL AND type IN (${DRAWS.map(q).join(', ')})`), new Set(billed.map((l) => l.lineId)));
   for (const e of reversals) pos.applyEntry(e);
-  const newVersions = changes.flatMap((c) => (c.fresh ? [c.fresh] : []));
-  const result = runWaterfall(pos, newVersions.map((l) => ({ ...l })), { topUpId: (n) => `${txnId}-topup-${n}` });
+  const result = runWaterfall(pos, fresh.map((l) => ({ ...l })), { topUpId: (n) => `${txnId}-topup-${n}` });
   const paid = new Map<string, Breakdown>([...result.breakdown].map(([id, b]) => [id, b]));
+  const changes = planChanges(billed, fresh, paid);
   const rows = adjustmentRows(changes, paid, opts.mode).map((r, i) => ({ ...r, adjustmentId: `${txnId}:${i + 1}` }));
-  const entries = [...reversals, ...result.entries];
+  const entries = withoutNoOps(reversals, result.entries);
   const lastAt = [...billed, ...fresh].reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
   const balances = balanceRows(pos, null, lastAt);
 
@@ -143,6 +142,25 @@ async function loadBilled(store: StateStore, period: string): Promise<BilledLine
       quantity: dec(r[13] ?? '0'), version: Number(r[14] ?? 0),
     };
   });
+}
+
+/**
+ * The reversals and new draws to record, less those of lines drawn again exactly as before (the same draws on
+ * the same grants): a re-rate writes only what it changes.
+ */
+function withoutNoOps(reversals: Entry[], draws: Entry[]): Entry[] {
+  const sig = (e: Entry) => [e.type, e.wallet, e.grant, e.commitment, e.account, e.amount.toFixed(), e.fiatAmount?.toFixed() ?? ''].join('\u241f');
+  const byLine = (es: Entry[]) => {
+    const m = new Map<string, string[]>();
+    for (const e of es) if (e.lineId !== null && DRAWS.includes(e.type)) m.set(e.lineId, [...(m.get(e.lineId) ?? []), sig(e)]);
+    return m;
+  };
+  const undone = byLine(reversals.map((e) => ({ ...e, amount: e.amount.neg(), fiatAmount: e.fiatAmount === null ? null : e.fiatAmount.neg() })));
+  const redone = byLine(draws);
+  const same = new Set<string>();
+  for (const [line, sigs] of redone) if (JSON.stringify([...sigs].sort()) === JSON.stringify([...(undone.get(line) ?? [])].sort())) same.add(line);
+  const keep = (e: Entry) => e.lineId === null || !DRAWS.includes(e.type) || !same.has(e.lineId);
+  return [...reversals.filter(keep), ...draws.filter(keep)];
 }
 
 /** Entries undoing what is still drawn for the given lines: the net of each draw, negated. */

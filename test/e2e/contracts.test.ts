@@ -1,0 +1,87 @@
+/**
+ * Per-account contract terms declared beside the rate card: an amendment mid-period splits the period's
+ * rating at its instant, and tiers either continue across it (tier_basis: group) or restart (tier_basis:
+ * version). Every figure is worked out by hand in the comments.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { tally, tempDir, write } from '../helpers/cli.js';
+
+const usage = `event_id,account_id,ts,units
+e1,acme,2026-10-10 12:00:00,80
+e2,acme,2026-10-20 12:00:00,60
+e3,globex,2026-10-05 09:00:00,50
+e4,initech,2026-10-05 09:00:00,50
+`;
+
+const ruleset = (tierBasis: string) => `version: 1
+name: contracts
+input:
+  fields:
+    event_id: { type: string }
+    account_id: { type: string }
+    ts: { type: timestamp }
+    units: { type: "decimal(18,3)" }
+  event_id: event_id
+  event_time: ts
+billing:
+  account: account_id
+meters:
+  units: { aggregation: sum, value: units }
+prices:
+  - charge: api
+    meter: units
+    model: graduated
+    tier_basis: ${tierBasis}
+    tiers:
+      - { up_to: "100", unit_price: "1.00" }
+      - { unit_price: "0.50" }
+    contracts:
+      # acme's amendment from Oct 15: cheaper tiers.
+      - account: acme
+        effective_from: 2026-10-15
+        tiers:
+          - { up_to: "100", unit_price: "0.80" }
+          - { unit_price: "0.40" }
+      # globex: 10 % off the rate card for the whole month.
+      - { account: globex, effective_from: 2026-10-01, discount: "0.10" }
+`;
+
+function rate(tierBasis: string): Record<string, string>[] {
+  const dir = tempDir();
+  const r = tally(['run', write(dir, 'r.yaml', ruleset(tierBasis)), write(dir, 'u.csv', usage), '-o', path.join(dir, 'out')]);
+  expect(r.code, r.stderr).toBe(0);
+  return parse(fs.readFileSync(path.join(dir, 'out/charges.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+}
+
+const amounts = (lines: Record<string, string>[]) => lines.map((l) => [l.account_id, l.quantity, l.price_version, l.amount]);
+
+describe('contract terms and amendments', () => {
+  it('tiers continue across a mid-period amendment (tier_basis: group)', () => {
+    // acme before Oct 15: 80 units in tier 1 at 1.00 = 80.00 (rate card, version 0).
+    // After: the running total goes 80 → 140: 20 more in tier 1 at 0.80 = 16.00, 40 in tier 2 at 0.40 = 16.00: 32.00.
+    // globex: 50 × 1.00 × 0.90 = 45.00. initech has no contract: 50 × 1.00 = 50.00.
+    expect(amounts(rate('group'))).toEqual([
+      ['acme', '80.000', '0', '80.00'],
+      ['acme', '60.000', '1', '32.00'],
+      ['globex', '50.000', '2', '45.00'],
+      ['initech', '50.000', '0', '50.00'],
+    ]);
+  });
+
+  it('tiers restart at the amendment (tier_basis: version)', () => {
+    // acme after Oct 15 starts its own tiers: 60 units in tier 1 at 0.80 = 48.00.
+    expect(amounts(rate('version')).find((l) => l[2] === '1')).toEqual(['acme', '60.000', '1', '48.00']);
+  });
+
+  it('terms out of order, or a discount with an uplift, are ruleset errors with their position', () => {
+    const dir = tempDir();
+    const bad = ruleset('group')
+      .replace('- { account: globex, effective_from: 2026-10-01, discount: "0.10" }', '- { account: acme, effective_from: 2026-10-01, discount: "0.10", uplift: "0.10" }');
+    const r = tally(['validate', write(dir, 'r.yaml', bad)]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/r\.yaml:\d+:\d+ prices\[0\]\.contracts\[1\]\.effective_from: an account's contract terms must be in increasing effective_from order/);
+  });
+});
