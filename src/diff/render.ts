@@ -78,11 +78,11 @@ export function renderJson(report: DiffReport): string {
 
 /** Buckets of per-account change, in percent. */
 const BUCKETS: { label: string; test: (p: Decimal | null, d: Decimal) => boolean }[] = [
-  { label: 'new', test: (p) => p === null },
+  { label: 'new', test: (p, d) => p === null && !d.isZero() },
   { label: '≤ −20 %', test: (p) => p !== null && p.lte(-20) },
   { label: '−20 to −5', test: (p) => p !== null && p.gt(-20) && p.lte(-5) },
   { label: '−5 to 0', test: (p, d) => p !== null && p.gt(-5) && d.lt(0) },
-  { label: 'unchanged', test: (p, d) => p !== null && d.isZero() },
+  { label: 'unchanged', test: (_p, d) => d.isZero() },
   { label: '0 to 5', test: (p, d) => p !== null && d.gt(0) && p.lt(5) },
   { label: '5 to 20', test: (p) => p !== null && p.gte(5) && p.lt(20) },
   { label: '≥ 20 %', test: (p) => p !== null && p.gte(20) },

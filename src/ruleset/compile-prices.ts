@@ -74,6 +74,7 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
     }
     const merged = { ...p, ...Object.fromEntries(ALL_PARAMS.filter((k) => v[k] !== undefined).map((k) => [k, v[k]])) };
     const m = readModel(model, merged, vpath, cx, meter, billing, scope, v);
+    if (m && !sameSchedule(base, m)) return cx.error(v, 'time_of_day', vpath, 'time_of_day_schedule', 'a version can change the bands\' prices, not the schedule (band names, days and hours)');
     if (m) {
       versionStarts.push(start);
       versions.push({ effectiveFrom: start, model: m.model });
@@ -99,6 +100,7 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
     const merged = { ...p, ...Object.fromEntries(ALL_PARAMS.filter((k) => c[k] !== undefined).map((k) => [k, c[k]])) };
     const m = readModel(model, merged, cpath, cx, meter, billing, scope, c);
     if (!m) return;
+    if (!sameSchedule(base, m)) return cx.error(c, 'time_of_day', cpath, 'time_of_day_schedule', 'contract terms can change the bands\' prices, not the schedule (band names, days and hours)');
     const factor = c.discount !== undefined ? dec(1).minus(dec(c.discount as string)) : c.uplift !== undefined ? dec(1).plus(dec(c.uplift as string)) : null;
     accountVersions.push({ account, from: start, version: versions.length });
     versions.push({ effectiveFrom: start, model: factor ? scaleModel(m.model, factor) : m.model });
@@ -142,6 +144,11 @@ function compileCharge(p: Raw, path: string, cx: CompileContext, scope: Readonly
       : null,
     percentage: base.percentage,
   };
+}
+
+/** Time-of-day bands are assigned in SQL from the base schedule: later terms may only change their prices. */
+function sameSchedule(base: ReadModel | undefined, other: ReadModel): boolean {
+  return JSON.stringify(base?.timeOfDay ?? null) === JSON.stringify(other.timeOfDay ?? null);
 }
 
 type VersionGuard = { dimensions: string[]; combinations: string[][]; reason: string } | null;

@@ -30,8 +30,13 @@ interface Billed {
   at: string;
   currency: string;
   amount: Decimal;
-  quantity: Decimal;
+  /** The line's quantity billed so far: the sum of its lines (sum, count) or their maximum or minimum (max, min). */
+  quantity: { sum: Decimal; max: Decimal; min: Decimal };
   version: number;
+  /** An adjustment (re-rate) touched the line. */
+  adjusted: boolean;
+  /** The ruleset (sha256) of the last run or re-rate that billed it. */
+  rulesets: string[];
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -41,7 +46,7 @@ const MERGEABLE = new Set<MeterIR['aggregation']>(['sum', 'count', 'max', 'min']
 export async function mergeLateUsage(store: StateStore, ruleset: RulesetIR, lines: ChargeLine[]): Promise<ChargeLine[]> {
   const periods = [...new Set(lines.map((l) => l.period))];
   if (!periods.length) return lines;
-  const billed = await loadBilled(store, periods);
+  const billed = await loadBilled(store, periods, ruleset.name);
   if (!billed.size) return lines;
   const groupKey = (l: { account: string; period: string; charge: string }) => `${l.account}\u241f${l.period}\u241f${l.charge}`;
   // A group is late when anything of it was billed before, even if this run's lines are all new ones (a new
@@ -62,7 +67,15 @@ export async function mergeLateUsage(store: StateStore, ruleset: RulesetIR, line
     if (lateGroups.has(k)) runByGroup.set(k, [...(runByGroup.get(k) ?? []), l]);
     else out.push(l);
   }
-  for (const [k, runLines] of runByGroup) out.push(...repriceGroup(ruleset, runLines, billedByGroup.get(k) ?? []));
+  for (const [k, runLines] of runByGroup) {
+    const group = billedByGroup.get(k) ?? [];
+    const first = runLines[0]!;
+    if (group.some((b) => b.rulesets.some((h) => h !== ruleset.hash))) {
+      throw new DataError(`late usage for ${first.account} in ${first.period}, charge ${first.charge}: the period was billed with another version of ruleset ${ruleset.name}; nothing was written`,
+        `repricing with a changed ruleset would mix its versions; re-rate the period with all its usage: tally rerate --period ${first.period} FILES...`);
+    }
+    out.push(...repriceGroup(ruleset, runLines, group));
+  }
   return sortLines(out);
 }
 
@@ -76,7 +89,12 @@ function repriceGroup(ruleset: RulesetIR, runLines: ChargeLine[], billed: Billed
   }
   // Every line of the group: billed quantity combined with the late one.
   const combined = new Map<string, { line: ChargeLine | null; billed: Billed | null; quantity: Decimal }>();
-  for (const b of billed) combined.set(b.lineId, { line: null, billed: b, quantity: b.quantity });
+  if ((meter.aggregation === 'max' || meter.aggregation === 'min') && billed.some((b) => b.adjusted)) {
+    throw new DataError(`late usage for ${first.account} in ${first.period}, charge ${charge.name}: the period was re-rated, and its ${meter.aggregation} meter cannot add late usage to that; nothing was written`,
+      `re-rate the period with all its usage: tally rerate --period ${first.period} FILES...`);
+  }
+  const billedQuantity = (b: Billed) => (meter.aggregation === 'max' ? b.quantity.max : meter.aggregation === 'min' ? b.quantity.min : b.quantity.sum);
+  for (const b of billed) combined.set(b.lineId, { line: null, billed: b, quantity: billedQuantity(b) });
   for (const l of runLines) {
     const seen = combined.get(l.lineId);
     combined.set(l.lineId, { line: l, billed: seen?.billed ?? null, quantity: seen ? combine(meter, seen.quantity, l.quantity) : l.quantity });
@@ -139,21 +157,25 @@ function fromBilled(b: Billed, like: ChargeLine, charge: ChargeIR): ChargeLine {
   };
 }
 
-/** Billed lines of the periods: originals (unless held) plus adjustments, summed per line. */
-async function loadBilled(store: StateStore, periods: string[]): Promise<Map<string, Billed>> {
+/** Billed lines of the periods by this ruleset: originals (unless held) plus adjustments, per line. */
+async function loadBilled(store: StateStore, periods: string[], rulesetName: string): Promise<Map<string, Billed>> {
   const inList = periods.map(q).join(', ');
   const rows = await store.rows(`WITH billed AS (
-      SELECT line_id, account_id, period, period_start, period_end, charge, meter, dims, incurred_at, currency, amount, quantity, price_version
+      SELECT line_id, account_id, period, period_start, period_end, charge, meter, dims, incurred_at, currency, amount, quantity, price_version, txn_id, false AS adjusted
       FROM lines WHERE period IN (${inList}) AND NOT held
       UNION ALL
-      SELECT a.line_id, a.account_id, a.period, a.period_start, l.period_end, a.charge, a.meter, a.dims, a.incurred_at, a.currency, a.amount, a.quantity, a.price_version
+      SELECT a.line_id, a.account_id, a.period, a.period_start, l.period_end, a.charge, a.meter, a.dims, a.incurred_at, a.currency, a.amount, a.quantity, a.price_version,
+        a.txn_id, true AS adjusted
       FROM adjustments a LEFT JOIN (SELECT DISTINCT line_id, period_end FROM lines) l USING (line_id) WHERE a.period IN (${inList}))
-    SELECT line_id, any_value(account_id), any_value(period), CAST(any_value(period_start) AS VARCHAR), CAST(max(period_end) AS VARCHAR), any_value(charge), any_value(meter),
+    SELECT b.line_id, any_value(account_id), any_value(period), CAST(any_value(period_start) AS VARCHAR), CAST(max(period_end) AS VARCHAR), any_value(charge), any_value(meter),
       any_value(dims), strftime(max(incurred_at), '%Y-%m-%d %H:%M:%S.%f'), any_value(currency), CAST(sum(amount) AS VARCHAR),
-      CAST(sum(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(any_value(price_version) AS VARCHAR)
-    FROM billed GROUP BY line_id`);
+      CAST(sum(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(max(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(min(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR),
+      CAST(any_value(price_version) AS VARCHAR), CAST(bool_or(adjusted) AS VARCHAR), arg_max(t.ruleset_sha256, t.recorded_at)
+    FROM billed b JOIN txns t USING (txn_id) WHERE t.ruleset = ${q(rulesetName)} GROUP BY b.line_id`);
   return new Map(rows.map((r) => [r[0]!, {
     lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, periodEnd: r[4] ?? r[3]!, charge: r[5]!, meter: r[6]!,
-    dims: JSON.parse(r[7]!) as Record<string, string | null>, at: r[8]!, currency: r[9]!, amount: dec(r[10]!), quantity: dec(r[11] ?? '0'), version: Number(r[12] ?? 0),
+    dims: JSON.parse(r[7]!) as Record<string, string | null>, at: r[8]!, currency: r[9]!, amount: dec(r[10]!),
+    quantity: { sum: dec(r[11] ?? '0'), max: dec(r[12] ?? '0'), min: dec(r[13] ?? '0') }, version: Number(r[14] ?? 0),
+    adjusted: r[15] === 'true', rulesets: (r[16] ?? '').split(',').filter(Boolean),
   }]));
 }

@@ -19,13 +19,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../cli/errors.js';
-import { dec, ZERO, type Decimal } from '../pricing/index.js';
+import { dec, Decimal, ZERO } from '../pricing/index.js';
 import { placesOf } from '../ruleset/currencies.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { adjustmentRows, planChanges, type AdjustmentRow, type BilledLine, type Breakdown, type LineFacts } from '../rerate/plan.js';
 import { balanceRows, loadBalances, saveBalances, type BalanceRow } from '../state/operations.js';
 import type { StateStore } from '../state/store.js';
 import { parseInstant } from '../wallet/instant.js';
+import type { Position } from '../wallet/position.js';
 import type { Entry, TopUp } from '../wallet/types.js';
 import { runWaterfall } from '../wallet/waterfall.js';
 import type { EngineOptions } from '../engine/duckdb/database.js';
@@ -66,10 +67,22 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
   const { lines: rated, hashes } = await rateAfresh(ruleset, inputs, opts.engine);
   const inScope = (l: { period: string; account: string }) => l.period === opts.period && (!opts.accounts || opts.accounts.includes(l.account));
   const fresh: LineFacts[] = rated.filter(inScope);
-  const txnId = `rerate-${createHash('sha256').update([ruleset.hash, opts.period, ...(opts.accounts ?? ['*']).sort(), opts.mode, ...hashes.sort()].join('\u241f')).digest('hex').slice(0, 16)}`;
-  if (await store.txnExists(txnId)) return replay(store, txnId, opts);
+  const closed = await store.rows(`SELECT period FROM closes WHERE period = ${q(opts.period)}`);
+  if (closed.length) {
+    throw new DataError(`period ${opts.period} is closed (its expiries, rollovers and true-ups are final); nothing was written`, 'a closed period cannot be re-rated yet: correct it by hand with grants or adjust the next period');
+  }
+  const baseId = `rerate-${createHash('sha256').update([ruleset.hash, opts.period, ...(opts.accounts ?? ['*']).sort(), opts.mode, ...hashes.sort()].join('\u241f')).digest('hex').slice(0, 16)}`;
+  // The same re-rate again is a no-op only while nothing has billed or adjusted the period since it; after
+  // another run or re-rate it is a new correction (rerating back and forth must move the bill each time).
+  const [latest] = await store.rows(`SELECT t.txn_id FROM txns t WHERE t.ruleset = ${q(ruleset.name)} AND t.kind IN ('run', 'rerate')
+      AND (EXISTS (SELECT 1 FROM lines l WHERE l.txn_id = t.txn_id AND l.period = ${q(opts.period)})
+        OR EXISTS (SELECT 1 FROM adjustments a WHERE a.txn_id = t.txn_id AND a.period = ${q(opts.period)}))
+    ORDER BY t.recorded_at DESC, t.txn_id DESC LIMIT 1`);
+  if (latest?.[0] !== undefined && latest[0]!.startsWith(baseId)) return replay(store, latest[0]!, ruleset.name, opts);
+  const earlier = Number((await store.rows(`SELECT count(*) FROM txns WHERE starts_with(txn_id, ${q(baseId)})`))[0]![0]);
+  const txnId = earlier ? `${baseId}-${earlier + 1}` : baseId;
 
-  const billed = (await loadBilled(store, opts.period)).filter(inScope);
+  const billed = (await loadBilled(store, opts.period, ruleset.name)).filter(inScope);
   if (!billed.length && !fresh.length) {
     throw new DataError(`nothing was billed for period ${opts.period}${opts.accounts ? ` to ${opts.accounts.join(', ')}` : ''}, and the inputs have no usage for it`, 'check --period (a label as on the lines, e.g. 2026-10) and the inputs');
   }
@@ -79,9 +92,12 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
   const pos = await store.loadPosition();
   const reversals = netDraws(await store.entries(`line_id IS NOT NULL AND type IN (${DRAWS.map(q).join(', ')})`), new Set(billed.map((l) => l.lineId)));
   for (const e of reversals) pos.applyEntry(e);
+  reversals.push(...await unrepay(store, pos, opts.period));
   const result = runWaterfall(pos, fresh.map((l) => ({ ...l })), { topUpId: (n) => `${txnId}-topup-${n}` });
   const paid = new Map<string, Breakdown>([...result.breakdown].map(([id, b]) => [id, b]));
-  const changes = planChanges(billed, fresh, paid);
+  // A line the waterfall holds again is not billed by the re-rate either (nothing of it counts as billed).
+  const billable = fresh.filter((l) => !result.breakdown.get(l.lineId)?.held);
+  const changes = planChanges(billed, billable, paid);
   const rows = adjustmentRows(changes, paid, opts.mode).map((r, i) => ({ ...r, adjustmentId: `${txnId}:${i + 1}` }));
   const entries = withoutNoOps(reversals, result.entries);
   const lastAt = [...billed, ...fresh].reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
@@ -97,7 +113,7 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
   if (!opts.dryRun) await store.checkpoint();
   return {
     txnId, repeated: false, adjustments: rows, entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })), topUps: result.topUps, balances,
-    summary: summarize(billed, fresh),
+    summary: summarize(billed, billable),
   };
 }
 
@@ -119,16 +135,17 @@ async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineO
 }
 
 /** What has been billed per line of the period: the original (unless it was held) plus every adjustment. */
-async function loadBilled(store: StateStore, period: string): Promise<BilledLine[]> {
+async function loadBilled(store: StateStore, period: string, rulesetName: string): Promise<BilledLine[]> {
+  const ours = `txn_id IN (SELECT txn_id FROM txns WHERE ruleset = ${q(rulesetName)})`;
   const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
   const rows = await store.rows(`WITH billed AS (
       SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
         quantity, price_version
-      FROM lines WHERE period = ${q(period)} AND NOT held
+      FROM lines WHERE period = ${q(period)} AND NOT held AND ${ours}
       UNION ALL
       SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
         quantity, price_version
-      FROM adjustments WHERE period = ${q(period)})
+      FROM adjustments WHERE period = ${q(period)} AND ${ours})
     SELECT line_id, any_value(account_id), any_value(period), ${TS('any_value(period_start)')}, any_value(charge), any_value(meter), any_value(dims),
       ${TS('max(incurred_at)')}, any_value(currency), CAST(sum(amount) AS VARCHAR), CAST(sum(covered_by_commitment) AS VARCHAR),
       CAST(sum(covered_by_credits) AS VARCHAR), CAST(sum(overage) AS VARCHAR),
@@ -142,6 +159,32 @@ async function loadBilled(store: StateStore, period: string): Promise<BilledLine
       quantity: dec(r[13] ?? '0'), version: Number(r[14] ?? 0),
     };
   });
+}
+
+/**
+ * An overdraft that was repaid (by a top-up or grant) and is now reversed would leave the wallet owing less than
+ * nothing: the repayment is undone instead, most recent first, giving the grant back what it paid.
+ */
+async function unrepay(store: StateStore, pos: Position, period: string): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for (const [wallet, used] of pos.overdraftUsed) {
+    if (used.gte(0)) continue;
+    let owed = used.neg();
+    const repaid = await store.rows(`SELECT grant_id, CAST(-sum(amount) AS VARCHAR), max(seq) FROM entries
+      WHERE type = 'repay' AND grant_id IS NOT NULL AND wallet_id = ${q(wallet)} GROUP BY grant_id HAVING sum(amount) < 0 ORDER BY max(seq) DESC`);
+    const w = pos.wallets.get(wallet)!;
+    for (const [grant, amount] of repaid) {
+      if (owed.lte(0)) break;
+      const x = Decimal.min(owed, dec(amount!));
+      const base = { at: pos.grants.get(grant!)!.effectiveAt, account: w.account, wallet, commitment: null, lineId: null, periodStart: null, currency: w.currency, fiatAmount: null, fiatCurrency: null };
+      const pair: Entry[] = [{ ...base, type: 'repay', grant: grant!, amount: x }, { ...base, type: 'repay', grant: null, amount: x.neg() }];
+      for (const e of pair) pos.applyEntry(e);
+      out.push(...pair);
+      owed = owed.minus(x);
+    }
+    if (owed.gt(0)) throw new DataError(`re-rating ${period} would leave wallet ${wallet} owing ${owed.neg().toFixed()}; nothing was written`, 'check the wallet with `tally wallet verify`');
+  }
+  return out;
 }
 
 /**
@@ -196,7 +239,7 @@ function adjustmentRow(txnId: string, r: AdjustmentRow & { adjustmentId: string 
 }
 
 /** The committed re-rate again, from the state. */
-async function replay(store: StateStore, txnId: string, opts: RerateOptions): Promise<RerateResult> {
+async function replay(store: StateStore, txnId: string, rulesetName: string, opts: RerateOptions): Promise<RerateResult> {
   const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
   const rows = await store.rows(`SELECT adjustment_id, kind, line_id, account_id, period, ${TS('period_start')}, charge, meter, dims, dimension, ${TS('incurred_at')}, currency,
       CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR), CAST(overage AS VARCHAR), quantity, CAST(price_version AS VARCHAR)
@@ -210,7 +253,7 @@ async function replay(store: StateStore, txnId: string, opts: RerateOptions): Pr
   const pos = await store.loadPosition();
   const topUps = entries.filter((e) => e.type === 'topup').map((e) => ({ grant: pos.grants.get(e.grant!)!, account: e.account, currency: e.currency, lineId: e.lineId! }));
   // The summary of a repeat: billed before it (now less its own adjustments) and after it.
-  const after = await loadBilled(store, opts.period);
+  const after = await loadBilled(store, opts.period, rulesetName);
   const own = new Map<string, Decimal>();
   for (const a of adjustments) own.set(a.lineId, (own.get(a.lineId) ?? ZERO).plus(a.amount));
   const inScope = (l: { account: string }) => !opts.accounts || opts.accounts.includes(l.account);

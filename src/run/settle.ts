@@ -164,7 +164,7 @@ function lineRow(txnId: string, l: ChargeLine): (string | null)[] {
  * would bill a period's flat fees again and restart its tiers. Until re-rating exists, that is refused.
  */
 async function refuseLinesBilledTwice(store: StateStore, txnId: string): Promise<void> {
-  const twice = await store.rows(`SELECT n.account_id, n.period, n.charge, l.txn_id FROM lines n JOIN lines l ON l.line_id = n.line_id AND l.txn_id <> n.txn_id
+  const twice = await store.rows(`SELECT n.account_id, n.period, n.charge, l.txn_id FROM lines n JOIN lines l ON l.line_id = n.line_id AND l.txn_id <> n.txn_id AND NOT l.held
     WHERE n.txn_id = '${txnId}' AND NOT n.late ORDER BY n.account_id, n.period, n.charge LIMIT 3`);
   if (!twice.length) return;
   const list = twice.map(([account, period, charge, txn]) => `${account} ${period} ${charge} (run ${txn})`).join(', ');

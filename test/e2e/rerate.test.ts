@@ -99,3 +99,62 @@ describe('tally rerate', () => {
     expect(r.stderr).toContain('nothing was billed for period 2026-07');
   });
 });
+
+describe('tally rerate, edge cases found in review', () => {
+  const small = (price: string, name = 'od') => `version: 1
+name: ${name}
+input:
+  fields:
+    event_id: { type: string }
+    account_id: { type: string }
+    ts: { type: timestamp }
+    units: { type: "decimal(18,3)" }
+  event_id: event_id
+  event_time: ts
+billing:
+  account: account_id
+meters:
+  units: { aggregation: sum, value: units }
+prices:
+  - { charge: api, meter: units, model: unit, unit_price: "${price}" }
+`;
+  const usage = 'event_id,account_id,ts,units\ne1,acme,2026-10-10 12:00:00,30\n';
+
+  it('an overdraft repaid by a top-up is re-rated to the balances of a fresh rating', () => {
+    const dir = tempDir();
+    const u = write(dir, 'u.csv', usage);
+    const wallet = ['wallet', 'create', 'w', '--account', 'acme', '--overdraft-limit', '50', '--top-up-below', '10', '--top-up-amount', '50', '--state'];
+    ok(tally([...wallet, path.join(dir, 's.duckdb')]));
+    ok(tally([...wallet, path.join(dir, 'f.duckdb')]));
+    // 30.00 at 1.00: overdraft 30, top-up 50 repays it, balance 20. At 0.50 from scratch: 15, then the top-up: 35.
+    ok(tally(['run', write(dir, 'r1.yaml', small('1.00')), u, '-o', path.join(dir, 'a'), '--state', path.join(dir, 's.duckdb')]));
+    ok(tally(['rerate', u, '--period', '2026-10', '--ruleset', write(dir, 'r2.yaml', small('0.50')), '-o', path.join(dir, 'b'), '--state', path.join(dir, 's.duckdb')]));
+    ok(tally(['run', path.join(dir, 'r2.yaml'), u, '-o', path.join(dir, 'f'), '--state', path.join(dir, 'f.duckdb')]));
+    expect(fs.readFileSync(path.join(dir, 'b/balances.csv'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'f/balances.csv'), 'utf8'));
+    expect(csv(path.join(dir, 'b/balances.csv'))[0]!.balance).toBe('35.00');
+    ok(tally(['wallet', 'verify', '--state', path.join(dir, 's.duckdb')]));
+  });
+
+  it('re-rating back and forth moves the bill each time; another ruleset\'s lines are left alone; a closed period is refused', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 's.duckdb');
+    const u = write(dir, 'u.csv', usage);
+    const [r1, r2] = [write(dir, 'r1.yaml', small('1.00')), write(dir, 'r2.yaml', small('0.50'))];
+    ok(tally(['run', r1, u, '-o', path.join(dir, 'run'), '--state', state]));
+    ok(tally(['run', write(dir, 'other.yaml', small('2.00', 'other')), u, '-o', path.join(dir, 'other'), '--state', state]));
+    const change = (out: string) => csv(path.join(dir, out, 'adjustments.csv')).reduce((s, a) => s + cents(a.amount!), 0);
+    ok(tally(['rerate', u, '--period', '2026-10', '--ruleset', r2, '-o', path.join(dir, 'x1'), '--state', state]));
+    ok(tally(['rerate', u, '--period', '2026-10', '--ruleset', r1, '-o', path.join(dir, 'x2'), '--state', state]));
+    ok(tally(['rerate', u, '--period', '2026-10', '--ruleset', r2, '-o', path.join(dir, 'x3'), '--state', state]));
+    // 30.00 → 15.00 → 30.00 → 15.00; the other ruleset's 60.00 line is never touched.
+    expect([change('x1'), change('x2'), change('x3')]).toEqual([-1500, 1500, -1500]);
+    expect(csv(path.join(dir, 'x3/adjustments.csv')).every((a) => a.amount !== '-60.00')).toBe(true);
+    // The last one repeated is a no-op.
+    const again = tally(['rerate', u, '--period', '2026-10', '--ruleset', r2, '-o', path.join(dir, 'x4'), '--state', state]);
+    expect(again.stdout).toMatch(/already re-rated/);
+    ok(tally(['close', '2026-10', '-o', path.join(dir, 'close'), '--state', state]));
+    const closed = tally(['rerate', u, '--period', '2026-10', '--ruleset', r1, '-o', path.join(dir, 'x5'), '--state', state]);
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toContain('period 2026-10 is closed');
+  });
+});
