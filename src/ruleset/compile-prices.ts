@@ -34,9 +34,18 @@ const PARAMS: Record<Model, readonly string[]> = {
 };
 const ALL_PARAMS = [...new Set(Object.values(PARAMS).flat())];
 
-export function compilePrices(items: Raw[], cx: CompileContext, scope: ReadonlyMap<string, FieldType>, meters: MeterIR[], billing: BillingDefaults): ChargeIR[] {
+export function compilePrices(items: Raw[], cx: CompileContext, scope: ReadonlyMap<string, FieldType>, meters: MeterIR[], billing: BillingDefaults, contracts: Raw[] = []): ChargeIR[] {
   const charges: ChargeIR[] = [];
   const names = new Set<string>();
+  // Top-level contracts join their charge's own list (after it), keeping their objects for diagnostics.
+  const known = new Set(items.filter(Boolean).map((p) => p.charge as string));
+  contracts.forEach((c, i) => {
+    if (c && !known.has(c.charge as string)) cx.error(c, 'charge', `contracts[${i}]`, 'unknown_charge', `no price is named "${c.charge as string}" (prices: ${[...known].join(', ')})`);
+  });
+  for (const p of items) {
+    const extra = contracts.filter((c) => c && p && c.charge === p.charge);
+    if (extra.length) p.contracts = [...((p.contracts as Raw[] | undefined) ?? []), ...extra];
+  }
   items.forEach((p, i) => {
     if (!p) return;
     const path = `prices[${i}]`;

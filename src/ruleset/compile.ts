@@ -134,7 +134,7 @@ function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir
   const defaultPeriod = (billing.period as RulesetIR['meters'][number]['period'] | undefined) ?? 'month';
 
   const meters = compileMeters((raw.meters as Raw | undefined) ?? {}, cx, scope, defaultPeriod);
-  const charges = compilePrices((raw.prices as Raw[] | undefined) ?? [], cx, scope, meters, { currency, minorUnits, rounding, timezone });
+  const charges = compilePrices((raw.prices as Raw[] | undefined) ?? [], cx, scope, meters, { currency, minorUnits, rounding, timezone }, (raw.contracts as Raw[] | undefined) ?? []);
   const outputs = compileOutputs((raw.outputs as Raw | undefined) ?? {}, cx);
   const position = compilePosition(raw, cx, baseDir, currency);
 

@@ -110,6 +110,15 @@ const modifierSpec: Spec = obj('A multiplier keyed on a dimension value or on th
   default: dec('Factor when no key matches (default 1).', 'non_negative'),
 });
 
+const contractFields = {
+  account: req(str('The account.')),
+  effective_from: req(str('UTC instant from which the terms apply (an amendment mid-period splits the period there).')),
+  discount: dec('Fraction off every price of the terms, e.g. 0.15.', 'non_negative'),
+  uplift: dec('Fraction added to every price of the terms, e.g. 0.10.', 'non_negative'),
+  ...modelFields,
+};
+const contractSpec: Spec = obj('Contract terms of one account, from an instant on: the charge\'s base terms with these overrides.', contractFields);
+
 const priceSpec: Spec = obj('A rate card applied to a meter.', {
   charge: req(str('Charge name, shown on each line.')),
   meter: req(str('Meter priced.')),
@@ -123,13 +132,7 @@ const priceSpec: Spec = obj('A rate card applied to a meter.', {
   maximum: dec('Maximum amount per line.', 'non_negative'),
   modifiers: list(modifierSpec, 'Multipliers applied in order after the model.'),
   versions: list(obj('A later version of the rate card.', { effective_from: req(str('UTC instant from which it applies, e.g. 2026-11-01 or 2026-11-01T00:00:00Z.')), ...modelFields }), 'Effective-dated versions; events are rated by the version in force at their time.'),
-  contracts: list(obj('Contract terms of one account, from an instant on: the charge\'s base terms with these overrides.', {
-    account: req(str('The account.')),
-    effective_from: req(str('UTC instant from which the terms apply (an amendment mid-period splits the period there).')),
-    discount: dec('Fraction off every price of the terms, e.g. 0.15.', 'non_negative'),
-    uplift: dec('Fraction added to every price of the terms, e.g. 0.10.', 'non_negative'),
-    ...modelFields,
-  }), 'Per-account contract terms and their amendments, in effective_from order per account; from its first one on, an account is rated by its contract, not the rate card\'s versions.'),
+  contracts: list(contractSpec, 'Per-account contract terms and their amendments, in effective_from order per account; from its first one on, an account is rated by its contract, not the rate card\'s versions.'),
 });
 
 const outputsSpec: Spec = obj('Files a run writes.', {
@@ -198,5 +201,9 @@ export const rulesetSpec: Spec = obj('A tally ruleset: how to mediate, meter and
   accounts: accountsSpec,
   wallets: list(walletSpec, 'Wallets a run creates in the state file when absent (their grants come from `tally wallet grant` or `import`).'),
   commitments: list(commitmentSpec, 'Commitments a run adds to the state file when absent.'),
+  contracts: list(obj('Contract terms of one account for one charge (the same as prices[].contracts, kept apart, e.g. in a contracts.yaml of a ruleset folder).', {
+    charge: req(str('The charge the terms are for.')),
+    ...contractFields,
+  }), 'Per-account contract terms, by charge.'),
 });
 

@@ -76,6 +76,31 @@ describe('contract terms and amendments', () => {
     expect(amounts(rate('version')).find((l) => l[2] === '1')).toEqual(['acme', '60.000', '1', '48.00']);
   });
 
+  it('contracts kept apart from the rate card (a top-level section, e.g. a contracts.yaml in a ruleset folder) rate the same', () => {
+    const dir = tempDir();
+    const [card] = ruleset('group').split('    contracts:\n');
+    const folder = path.join(dir, 'ruleset');
+    fs.mkdirSync(folder);
+    write(folder, 'ruleset.yaml', card!);
+    write(folder, 'contracts.yaml', `contracts:
+  - charge: api
+    account: acme
+    effective_from: 2026-10-15
+    tiers:
+      - { up_to: "100", unit_price: "0.80" }
+      - { unit_price: "0.40" }
+  - { charge: api, account: globex, effective_from: 2026-10-01, discount: "0.10" }
+`);
+    const r = tally(['run', folder, write(dir, 'u.csv', usage), '-o', path.join(dir, 'out')]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = parse(fs.readFileSync(path.join(dir, 'out/charges.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(amounts(lines)).toEqual(amounts(rate('group')));
+    write(folder, 'contracts.yaml', 'contracts:\n  - { charge: apii, account: acme, effective_from: 2026-10-01, discount: "0.1" }\n');
+    const bad = tally(['validate', folder]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/contracts\.yaml:2:\d+ contracts\[0\]\.charge: no price is named "apii"/);
+  });
+
   it('terms out of order, or a discount with an uplift, are ruleset errors with their position', () => {
     const dir = tempDir();
     const bad = ruleset('group')
