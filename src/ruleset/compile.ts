@@ -37,8 +37,16 @@ type Raw = Record<string, unknown>;
  * some of the top-level sections, e.g. input.yaml, mediation.yaml, prices.yaml. I/O is limited to those files
  * and hashing the reference tables the ruleset names.
  */
-export function compileRulesetFile(file: string): CompileResult {
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) return compileRulesetFolder(file);
+export interface CompileOptions {
+  /**
+   * Contract terms kept outside the ruleset (`tally contract set`), in the shape of its top-level `contracts`
+   * entries; they join the ruleset's own and count in its hash.
+   */
+  extraContracts?: Record<string, unknown>[];
+}
+
+export function compileRulesetFile(file: string, opts: CompileOptions = {}): CompileResult {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) return compileRulesetFolder(file, opts);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -46,10 +54,10 @@ export function compileRulesetFile(file: string): CompileResult {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
     return { diagnostics: [{ code: 'ruleset_unreadable', severity: 'error', file, message: `cannot read the ruleset: ${reason}` }] };
   }
-  return compileRulesetText(text, file);
+  return compileRulesetText(text, file, opts);
 }
 
-export function compileRulesetText(text: string, file: string): CompileResult {
+export function compileRulesetText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const r = new NodeReader(file, text, lines);
@@ -63,12 +71,12 @@ export function compileRulesetText(text: string, file: string): CompileResult {
     if (!doc.contents) r.report(null, '', 'empty', 'the ruleset is empty');
     return { diagnostics: r.diagnostics };
   }
-  const ruleset = compileRaw(raw, r, file, text);
+  const ruleset = compileRaw(withExtra(raw, opts), r, file, textWithExtra(text, opts));
   return hasErrors(r.diagnostics) ? { diagnostics: r.diagnostics } : { ruleset, diagnostics: r.diagnostics };
 }
 
 /** A ruleset folder: the files' top-level sections are merged; a section defined twice is an error. */
-function compileRulesetFolder(dir: string): CompileResult {
+function compileRulesetFolder(dir: string, opts: CompileOptions): CompileResult {
   const names = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.endsWith('.tests.yaml')).sort();
   if (!names.length) return { diagnostics: [{ code: 'ruleset_unreadable', severity: 'error', file: dir, message: 'the folder holds no .yaml file' }] };
   const merged = new Document({});
@@ -103,8 +111,18 @@ function compileRulesetFolder(dir: string): CompileResult {
   if (!r || hasErrors(r.diagnostics)) return { diagnostics: r?.diagnostics ?? [] };
   const raw = readNode(rulesetSpec, root as unknown as Node, '', r) as Raw | undefined;
   if (!raw) return { diagnostics: r.diagnostics };
-  const ruleset = compileRaw(raw, r, dir, texts.join('\n'), path.resolve(dir));
+  const ruleset = compileRaw(withExtra(raw, opts), r, dir, textWithExtra(texts.join('\n'), opts), path.resolve(dir));
   return hasErrors(r.diagnostics) ? { diagnostics: r.diagnostics } : { ruleset, diagnostics: r.diagnostics };
+}
+
+function withExtra(raw: Raw, opts: CompileOptions): Raw {
+  if (!opts.extraContracts?.length) return raw;
+  raw.contracts = [...((raw.contracts as Raw[] | undefined) ?? []), ...opts.extraContracts];
+  return raw;
+}
+
+function textWithExtra(text: string, opts: CompileOptions): string {
+  return opts.extraContracts?.length ? `${text}\n# contracts from the state\n${JSON.stringify(opts.extraContracts)}` : text;
 }
 
 function compileRaw(raw: Raw, r: NodeReader, file: string, text: string, baseDir = path.dirname(path.resolve(file))): RulesetIR | undefined {

@@ -21,6 +21,7 @@ import { writeRatedEvents } from './rated-events.js';
 import { fingerprintFiles } from '../io/sources/fingerprint.js';
 import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
 import { StateStore } from '../state/store.js';
+import { loadContracts, type ContractTerms } from '../state/contracts.js';
 import { settle, type Settlement } from './settle.js';
 import { readAccountsFile } from './declared-position.js';
 import { faultPoint } from './fault-points.js';
@@ -36,6 +37,8 @@ export interface RunOptions {
   state?: string;
   /** Compute the wallet step but write nothing to the state. */
   dryRun?: boolean;
+  /** The ruleset compiled again with contract terms kept in the state file (`tally contract set`), when it has some. */
+  withContracts?: (contracts: ContractTerms[]) => RulesetIR;
   /** Called with a short status while the run progresses (the CLI shows it on a spinner). */
   progress?: (message: string) => void;
 }
@@ -97,7 +100,8 @@ export interface RunResult {
 export const TALLY_VERSION = '0.1.0';
 
 /** Runs a ruleset over input files and writes the output folder. */
-export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: RunOptions): Promise<RunResult> {
+export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[], opts: RunOptions): Promise<RunResult> {
+  let ruleset = rulesetAsGiven;
   const timings: Record<string, number> = {};
   let t0 = performance.now();
   const lap = (name: string) => {
@@ -117,6 +121,10 @@ export async function runRuleset(ruleset: RulesetIR, inputArgs: string[], opts: 
   }
   let db: Database | null = null;
   try {
+    if (state && opts.withContracts) {
+      const contracts = await loadContracts(state);
+      if (contracts.length) ruleset = opts.withContracts(contracts);
+    }
     db = await Database.open(opts.engine);
     const files = await resolveInputs(inputArgs, ruleset.input.format, out.staging);
     const hashes = fingerprintFiles(files);

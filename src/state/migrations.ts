@@ -51,6 +51,9 @@ export const MIGRATIONS: readonly string[] = [
     dimension VARCHAR NOT NULL, incurred_at TIMESTAMP NOT NULL, currency VARCHAR NOT NULL, amount DECIMAL(38, 12) NOT NULL,
     covered_by_commitment DECIMAL(38, 12) NOT NULL, covered_by_credits DECIMAL(38, 12) NOT NULL, overage DECIMAL(38, 12) NOT NULL,
     quantity VARCHAR NOT NULL, price_version INTEGER NOT NULL);
+  -- Contract terms set with \`tally contract set\`: the ruleset's top-level contracts entries, as JSON.
+  CREATE TABLE contracts (account_id VARCHAR NOT NULL, charge VARCHAR NOT NULL, effective_from TIMESTAMP NOT NULL, terms VARCHAR NOT NULL,
+    txn_id VARCHAR NOT NULL, PRIMARY KEY (account_id, charge, effective_from));
   -- What late usage needs to reprice a billed line with it: the meter quantity (exact text) and the price version.
   ALTER TABLE lines ADD COLUMN quantity VARCHAR;
   ALTER TABLE lines ADD COLUMN price_version INTEGER;

@@ -7,6 +7,8 @@
  * so nothing passes through a float; instants are canonical UTC text (see src/wallet/instant.ts).
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DataError, StateHeldError } from '../cli/errors.js';
 import { quoteString as q } from '../engine/duckdb/sql-types.js';
@@ -41,7 +43,7 @@ export class StateStore {
     }
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(existed || mode === 'create' ? file : ':memory:', { threads: '1', memory_limit: '512MB' });
+      instance = await DuckDBInstance.create(existed || mode === 'create' ? file : ':memory:', { threads: String(os.availableParallelism()), memory_limit: '1GB' });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/lock/i.test(msg)) throw new StateHeldError(file);
@@ -239,9 +241,36 @@ export class StateStore {
     await this.conn.run(`INSERT INTO rates VALUES (${q(currency)}, ${q(fiat)}, ${q(amount12(rate))}, ${q(effectiveAt)})`);
   }
 
-  /** Appends rows to a table through DuckDB's appender; every value is text (or null) cast by DuckDB to the column type. */
+  private async appendRowsThroughFile(table: string, rows: readonly Cell[][]): Promise<void> {
+    const columns = (await this.rows(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r[0]!);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-append-'));
+    const file = path.join(dir, `${table}.jsonl`);
+    try {
+      // JSON keeps null apart from "" and is written by V8's own serializer, much faster than a CSV writer here.
+      const fd = fs.openSync(file, 'w');
+      try {
+        for (let i = 0; i < rows.length; i += 20_000) {
+          fs.writeSync(fd, rows.slice(i, i + 20_000).map((r) => JSON.stringify(r)).join('\n') + '\n');
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      // Each line is one row as an array of texts and nulls.
+      await this.conn.run(`INSERT INTO ${table} SELECT ${columns.map((_, j) => `r[${j + 1}]`).join(', ')}
+        FROM read_json(${q(file)}, format = 'newline_delimited', records = false, columns = {'r': 'VARCHAR[]'})`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Appends rows to a table; every value is text (or null) cast by DuckDB to the column type. Small batches go
+   * through DuckDB's appender; large ones (a run's lines) through a JSON-lines file read by one INSERT, which
+   * casts a column at a time instead of a value at a time (several times faster for 100,000 lines).
+   */
   async appendRows(table: string, rows: readonly Cell[][]): Promise<void> {
     if (!rows.length) return;
+    if (rows.length >= 2000) return this.appendRowsThroughFile(table, rows);
     const a = await this.conn.createAppender(table);
     for (const r of rows) {
       for (const v of r) appendText(a, v);

@@ -101,6 +101,37 @@ describe('contract terms and amendments', () => {
     expect(bad.stderr).toMatch(/contracts\.yaml:2:\d+ contracts\[0\]\.charge: no price is named "apii"/);
   });
 
+  it('terms set with `tally contract set` rate like terms in the ruleset, and a re-rate bills terms set afterwards', () => {
+    const dir = tempDir();
+    const card = write(dir, 'card.yaml', ruleset('group').split('    contracts:\n')[0]!);
+    const u = write(dir, 'u.csv', usage);
+    const ok = (r: { code: number; stderr: string }) => expect(r.code, r.stderr).toBe(0);
+    const setTerms = (state: string) => {
+      ok(tally(['contract', 'set', 'acme', '--charge', 'api', '--from', '2026-10-15', '--tiers', '100:0.80,:0.40', '--state', state]));
+      ok(tally(['contract', 'set', 'globex', '--charge', 'api', '--from', '2026-10-01', '--discount', '0.10', '--state', state]));
+    };
+    // Billed first at the rate card (acme: 100 × 1.00 + 40 × 0.50 = 120.00), then the terms arrive and a re-rate
+    // bills the difference: acme 80.00 + 32.00 − 120.00 = −8.00, globex 45.00 − 50.00 = −5.00.
+    const state = path.join(dir, 'state.duckdb');
+    ok(tally(['run', card, u, '-o', path.join(dir, 'run'), '--state', state]));
+    setTerms(state);
+    ok(tally(['rerate', u, '--period', '2026-10', '-o', path.join(dir, 'rr'), '--state', state]));
+    const summary = parse(fs.readFileSync(path.join(dir, 'rr/summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(summary.map((x) => [x.account_id, x.billed_before, x.billed_after, x.change])).toEqual([
+      ['acme', '120.00', '112.00', '-8.00'], ['globex', '50.00', '45.00', '-5.00'], ['initech', '50.00', '50.00', '0.00'],
+    ]);
+    // From scratch with the terms in the state: the same lines as terms written in the ruleset.
+    const fresh = path.join(dir, 'fresh.duckdb');
+    setTerms(fresh);
+    ok(tally(['run', card, u, '-o', path.join(dir, 'fresh'), '--state', fresh]));
+    expect(amounts(parse(fs.readFileSync(path.join(dir, 'fresh/charges.csv'), 'utf8'), { columns: true }) as Record<string, string>[])).toEqual(amounts(rate('group')));
+    const list = tally(['contract', 'list', '--json', '--state', fresh]);
+    expect(JSON.parse(list.stdout).map((c: { account: string; from: string }) => [c.account, c.from])).toEqual([['acme', '2026-10-15'], ['globex', '2026-10-01']]);
+    const again = tally(['contract', 'set', 'acme', '--charge', 'api', '--from', '2026-10-15', '--discount', '0.5', '--state', fresh]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('terms are never changed');
+  });
+
   it('terms out of order, or a discount with an uplift, are ruleset errors with their position', () => {
     const dir = tempDir();
     const bad = ruleset('group')

@@ -7,6 +7,7 @@ import { dec, type Decimal } from '../../pricing/index.js';
 import { placesOf } from '../../ruleset/currencies.js';
 import { rerate } from '../../run/rerate.js';
 import { StateStore } from '../../state/store.js';
+import { loadContracts } from '../../state/contracts.js';
 import { DataError, EXIT, UsageError } from '../errors.js';
 import { loadRulesetSource } from './load-ruleset.js';
 import { stateFile } from './state-file.js';
@@ -30,7 +31,8 @@ export async function rerateCommand(inputs: string[], opts: Record<string, unkno
       rulesetSpec = row[0];
       if (!fs.existsSync(rulesetSpec)) throw new DataError(`the ruleset the period was rated with, ${rulesetSpec}, is gone`, 'name one with --ruleset');
     }
-    const ruleset = loadRulesetSource(rulesetSpec);
+    const contracts = await loadContracts(store);
+    const ruleset = loadRulesetSource(rulesetSpec, contracts.length ? { extraContracts: contracts } : {});
     const out = new OutputDir(String(opts.out));
     try {
       const r = await rerate(store, ruleset, inputs, { period, accounts, mode, dryRun });

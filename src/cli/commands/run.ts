@@ -21,6 +21,7 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
       ratedEvents: opts.ratedEvents === true,
       ...(opts.state === false ? {} : { state: stateFile(opts.state) }),
       dryRun: opts.dryRun === true,
+      withContracts: (contracts) => loadRuleset(rulesetFile, { extraContracts: contracts }),
       engine: {
         ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit as string } : {}),
         ...(opts.tempDir ? { tempDir: opts.tempDir as string } : {}),

@@ -7,6 +7,7 @@ import { dec, type Decimal } from '../../pricing/index.js';
 import { StateStore } from '../../state/store.js';
 import { addCommitment, addGrants, balances, createWallet, parseAmount, setAccounts, setRate, verifyState, voidGrant, type GrantRequest } from '../../state/operations.js';
 import { closeStatePeriod } from '../../state/close-period.js';
+import { addContract, loadContracts, type ContractTerms } from '../../state/contracts.js';
 import { OutputDir } from '../../io/sinks/output-dir.js';
 import { writeBalances, writeEntries } from '../../io/sinks/wallet-files.js';
 import { InstantError, instant } from '../../wallet/instant.js';
@@ -283,5 +284,40 @@ export async function syncCommand(rulesetFile: string, opts: Opts): Promise<numb
     return changes;
   });
   process.stdout.write(`${summary.accounts.length} accounts, ${summary.wallets.length} new or changed wallets, ${summary.commitments.length} new commitments from ${rulesetFile}\n`);
+  return EXIT.ok;
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+export async function contractSet(account: string, opts: Opts): Promise<number> {
+  const from = time(opts.from, '--from');
+  const terms: ContractTerms = { charge: String(opts.charge), account, effective_from: String(opts.from) };
+  const decimal = (key: string, flag: string) => {
+    if (opts[key] === undefined) return;
+    if (!DECIMAL.test(String(opts[key]))) throw new UsageError(`${flag}: "${String(opts[key])}" is not a decimal number`, 'write it like 0.80');
+    return String(opts[key]);
+  };
+  for (const [key, flag, param] of [['unitPrice', '--unit-price', 'unit_price'], ['amount', '--amount', 'amount'], ['packagePrice', '--package-price', 'package_price'], ['discount', '--discount', 'discount'], ['uplift', '--uplift', 'uplift']] as const) {
+    const v = decimal(key, flag);
+    if (v !== undefined) terms[param] = v;
+  }
+  if (typeof opts.tiers === 'string') {
+    terms.tiers = opts.tiers.split(',').map((t, i, all) => {
+      const [upTo, price] = t.split(':');
+      if (price === undefined || !DECIMAL.test(price) || (upTo !== '' && !DECIMAL.test(upTo!)) || (upTo === '' && i !== all.length - 1)) {
+        throw new UsageError(`--tiers: "${t}" is not up_to:unit_price (only the last tier leaves up_to empty)`, 'write it like "100:0.80,:0.40"');
+      }
+      return upTo === '' ? { unit_price: price } : { up_to: upTo, unit_price: price };
+    });
+  }
+  if (Object.keys(terms).length === 3) throw new UsageError('give the terms: --unit-price, --amount, --package-price, --tiers, --discount or --uplift');
+  await withState(opts, (s) => addContract(s, terms, from));
+  process.stdout.write(`${account}: terms for ${terms.charge} from ${terms.effective_from} set; runs and re-rates use them\n`);
+  return EXIT.ok;
+}
+
+export async function contractList(account: string | undefined, opts: Opts): Promise<number> {
+  const all = await withState(opts, (s) => loadContracts(s), 'existing');
+  print(all.filter((c) => !account || c.account === account).map(({ account: a, charge, effective_from, ...rest }) => ({ account: a, charge, from: effective_from, terms: JSON.stringify(rest) })), opts.json === true);
   return EXIT.ok;
 }

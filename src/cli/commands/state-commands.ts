@@ -120,6 +120,29 @@ export function registerStateCommands(program: Command, set: (code: number) => v
     .option('--state <file>', STATE_HELP)
     .action(act('commitList'));
 
+  const contract = program.command('contract').description('per-account contract terms kept in the state file (rate-card overrides, discounts, amendments)');
+  contract
+    .command('set')
+    .description('give an account its own terms for a charge from an instant on (an amendment is a later one)')
+    .argument('<account>', 'account')
+    .requiredOption('--charge <name>', 'the charge the terms are for')
+    .requiredOption('--from <time>', 'when the terms take effect (an amendment mid-period splits the period there)')
+    .option('--unit-price <price>', 'unit price (unit, matrix default)')
+    .option('--amount <amount>', 'flat fee per period (flat)')
+    .option('--package-price <price>', 'price per package (package)')
+    .option('--tiers <tiers>', 'tier table, e.g. "100:0.80,:0.40" (up_to:unit_price, the last without up_to)')
+    .option('--discount <fraction>', 'fraction off every price of the terms, e.g. 0.15')
+    .option('--uplift <fraction>', 'fraction added to every price of the terms, e.g. 0.10')
+    .option('--state <file>', STATE_HELP)
+    .action(act('contractSet'));
+  contract
+    .command('list')
+    .description('contract terms in the state file')
+    .argument('[account]', 'only this account')
+    .option('--json', 'print JSON')
+    .option('--state <file>', STATE_HELP)
+    .action(act('contractList'));
+
   const account = program.command('account').description('accounts and their hierarchy');
   account
     .command('set')
