@@ -1,11 +1,11 @@
 /** The diff report as a terminal table, Markdown (for a pull request), JSON, or a self-contained HTML page. */
-import { placesOf } from '../ruleset/currencies.js';
+import { moneyText, placesOf } from '../ruleset/currencies.js';
 import { Decimal } from '../pricing/index.js';
 import { barChart, columnChart } from '../report/svg-charts.js';
 import { page, section, table } from '../report/html.js';
 import { percentText, signed, type DiffReport, type DiffLine, type Movement } from './compare.js';
 
-const money = (d: Decimal, currency: string) => d.toFixed(Math.max(placesOf(currency), d.decimalPlaces()));
+const money = moneyText;
 const delta = (m: Movement) => signed(m.delta, Math.max(placesOf(m.currency), m.delta.decimalPlaces()));
 const TOP = 10;
 

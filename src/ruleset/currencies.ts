@@ -16,3 +16,8 @@ export function minorUnitsOf(currency: string): number {
 export function placesOf(currency: string): number {
   return /^[A-Z]{3}$/.test(currency) ? minorUnitsOf(currency) : 12;
 }
+
+/** An amount as text with at least its currency's places (12.5 USD → 12.50), never rounded. */
+export function moneyText(d: { toFixed(places: number): string; decimalPlaces(): number }, currency: string): string {
+  return d.toFixed(Math.max(placesOf(currency), d.decimalPlaces()));
+}

@@ -13,9 +13,10 @@
  * need the period's whole usage, which is `tally rerate`'s job, so a run refuses them.
  */
 import { DataError } from '../cli/errors.js';
-import { dec, Decimal, priceGroup, ZERO, type LineInput } from '../pricing/index.js';
+import { Decimal, priceGroup, ZERO, type LineInput } from '../pricing/index.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
 import type { StateStore } from '../state/store.js';
+import { loadBilled as loadBilledRows } from '../state/billed.js';
 import { compareText, sortLines, type ChargeLine } from './rate.js';
 
 interface Billed {
@@ -39,7 +40,6 @@ interface Billed {
   rulesets: string[];
 }
 
-const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const MERGEABLE = new Set<MeterIR['aggregation']>(['sum', 'count', 'max', 'min']);
 
 /** The run's lines, with the groups that earlier runs billed priced again as late lines. */
@@ -157,25 +157,10 @@ function fromBilled(b: Billed, like: ChargeLine, charge: ChargeIR): ChargeLine {
   };
 }
 
-/** Billed lines of the periods by this ruleset: originals (unless held) plus adjustments, per line. */
+/** Billed lines of the periods by this ruleset (src/state/billed.ts), by line id. */
 async function loadBilled(store: StateStore, periods: string[], rulesetName: string): Promise<Map<string, Billed>> {
-  const inList = periods.map(q).join(', ');
-  const rows = await store.rows(`WITH billed AS (
-      SELECT line_id, account_id, period, period_start, period_end, charge, meter, dims, incurred_at, currency, amount, quantity, price_version, txn_id, false AS adjusted
-      FROM lines WHERE period IN (${inList}) AND NOT held
-      UNION ALL
-      SELECT a.line_id, a.account_id, a.period, a.period_start, l.period_end, a.charge, a.meter, a.dims, a.incurred_at, a.currency, a.amount, a.quantity, a.price_version,
-        a.txn_id, true AS adjusted
-      FROM adjustments a LEFT JOIN (SELECT DISTINCT line_id, period_end FROM lines) l USING (line_id) WHERE a.period IN (${inList}))
-    SELECT b.line_id, any_value(account_id), any_value(period), CAST(any_value(period_start) AS VARCHAR), CAST(max(period_end) AS VARCHAR), any_value(charge), any_value(meter),
-      any_value(dims), strftime(max(incurred_at), '%Y-%m-%d %H:%M:%S.%f'), any_value(currency), CAST(sum(amount) AS VARCHAR),
-      CAST(sum(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(max(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(min(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR),
-      CAST(any_value(price_version) AS VARCHAR), CAST(bool_or(adjusted) AS VARCHAR), arg_max(t.ruleset_sha256, t.recorded_at)
-    FROM billed b JOIN txns t USING (txn_id) WHERE t.ruleset = ${q(rulesetName)} GROUP BY b.line_id`);
-  return new Map(rows.map((r) => [r[0]!, {
-    lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, periodEnd: r[4] ?? r[3]!, charge: r[5]!, meter: r[6]!,
-    dims: JSON.parse(r[7]!) as Record<string, string | null>, at: r[8]!, currency: r[9]!, amount: dec(r[10]!),
-    quantity: { sum: dec(r[11] ?? '0'), max: dec(r[12] ?? '0'), min: dec(r[13] ?? '0') }, version: Number(r[14] ?? 0),
-    adjusted: r[15] === 'true', rulesets: (r[16] ?? '').split(',').filter(Boolean),
+  return new Map((await loadBilledRows(store, periods, rulesetName)).map((b) => [b.lineId, {
+    lineId: b.lineId, account: b.account, period: b.period, periodStart: b.periodStartText, periodEnd: b.periodEndText, charge: b.charge, meter: b.meter,
+    dims: b.dims, at: b.at, currency: b.currency, amount: b.amount, quantity: b.quantity, version: b.version, adjusted: b.adjusted, rulesets: [b.lastRuleset],
   }]));
 }

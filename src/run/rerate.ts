@@ -24,7 +24,8 @@ import { placesOf } from '../ruleset/currencies.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { adjustmentRows, planChanges, type AdjustmentRow, type BilledLine, type Breakdown, type LineFacts } from '../rerate/plan.js';
 import { balanceRows, loadBalances, saveBalances, type BalanceRow } from '../state/operations.js';
-import type { StateStore } from '../state/store.js';
+import { sqlText as q, TS, type StateStore } from '../state/store.js';
+import { loadBilled as loadBilledRows } from '../state/billed.js';
 import { parseInstant } from '../wallet/instant.js';
 import type { Position } from '../wallet/position.js';
 import type { Entry, TopUp } from '../wallet/types.js';
@@ -61,7 +62,6 @@ export interface RerateResult {
 }
 
 const DRAWS = ['drawdown', 'overdraft', 'commitment_drawdown'];
-const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: string[], opts: RerateOptions): Promise<RerateResult> {
   const { lines: rated, hashes } = await rateAfresh(ruleset, inputs, opts.engine);
@@ -134,31 +134,13 @@ async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineO
   }
 }
 
-/** What has been billed per line of the period: the original (unless it was held) plus every adjustment. */
+/** What has been billed per line of the period by the ruleset, as the planner sees it. */
 async function loadBilled(store: StateStore, period: string, rulesetName: string): Promise<BilledLine[]> {
-  const ours = `txn_id IN (SELECT txn_id FROM txns WHERE ruleset = ${q(rulesetName)})`;
-  const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
-  const rows = await store.rows(`WITH billed AS (
-      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
-        quantity, price_version
-      FROM lines WHERE period = ${q(period)} AND NOT held AND ${ours}
-      UNION ALL
-      SELECT line_id, account_id, period, period_start, charge, meter, dims, incurred_at, currency, amount, covered_by_commitment, covered_by_credits, overage,
-        quantity, price_version
-      FROM adjustments WHERE period = ${q(period)} AND ${ours})
-    SELECT line_id, any_value(account_id), any_value(period), ${TS('any_value(period_start)')}, any_value(charge), any_value(meter), any_value(dims),
-      ${TS('max(incurred_at)')}, any_value(currency), CAST(sum(amount) AS VARCHAR), CAST(sum(covered_by_commitment) AS VARCHAR),
-      CAST(sum(covered_by_credits) AS VARCHAR), CAST(sum(overage) AS VARCHAR),
-      CAST(sum(CAST(quantity AS DECIMAL(38, 18))) AS VARCHAR), CAST(any_value(price_version) AS VARCHAR)
-    FROM billed GROUP BY line_id ORDER BY line_id`);
-  return rows.map((r) => {
-    const dims = JSON.parse(r[6]!) as Record<string, string | null>;
-    return {
-      lineId: r[0]!, account: r[1]!, period: r[2]!, periodStart: r[3]!, charge: r[4]!, meter: r[5]!, dims, dimension: Object.values(dims).map((v) => v ?? '').join('|'),
-      at: r[7]!, currency: r[8]!, minorUnits: placesOf(r[8]!), amount: dec(r[9]!), coveredByCommitment: dec(r[10]!), coveredByCredits: dec(r[11]!), overage: dec(r[12]!),
-      quantity: dec(r[13] ?? '0'), version: Number(r[14] ?? 0),
-    };
-  });
+  return (await loadBilledRows(store, [period], rulesetName)).map((b) => ({
+    lineId: b.lineId, account: b.account, period: b.period, periodStart: b.periodStart, charge: b.charge, meter: b.meter, dims: b.dims,
+    dimension: Object.values(b.dims).map((v) => v ?? '').join('|'), at: b.at, currency: b.currency, minorUnits: placesOf(b.currency), amount: b.amount,
+    coveredByCommitment: b.coveredByCommitment, coveredByCredits: b.coveredByCredits, overage: b.overage, quantity: b.quantity.sum, version: b.version,
+  }));
 }
 
 /**
@@ -240,7 +222,6 @@ function adjustmentRow(txnId: string, r: AdjustmentRow & { adjustmentId: string 
 
 /** The committed re-rate again, from the state. */
 async function replay(store: StateStore, txnId: string, rulesetName: string, opts: RerateOptions): Promise<RerateResult> {
-  const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
   const rows = await store.rows(`SELECT adjustment_id, kind, line_id, account_id, period, ${TS('period_start')}, charge, meter, dims, dimension, ${TS('incurred_at')}, currency,
       CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR), CAST(overage AS VARCHAR), quantity, CAST(price_version AS VARCHAR)
     FROM adjustments WHERE txn_id = ${q(txnId)} ORDER BY CAST(split_part(adjustment_id, ':', 2) AS INTEGER)`);

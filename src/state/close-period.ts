@@ -10,7 +10,7 @@ import { closePeriod, type Breakage, type SpendLine, type TrueUpLine } from '../
 import { parseInstant } from '../wallet/instant.js';
 import type { Entry } from '../wallet/types.js';
 import { balanceRows, loadBalances, placesOf, saveBalances, type BalanceRow } from './operations.js';
-import type { StateStore } from './store.js';
+import { sqlText, TS, type StateStore } from './store.js';
 
 export interface CloseOutcome {
   txnId: string;
@@ -44,8 +44,7 @@ export function utcPeriodBounds(label: string): { start: string; end: string } |
 
 export async function closeStatePeriod(store: StateStore, label: string, opts: { allowMissingRuns: boolean; dryRun: boolean }): Promise<CloseOutcome> {
   const txnId = `close:${label}`;
-  const TS = (c: string) => `strftime(${c}, '%Y-%m-%d %H:%M:%S.%f')`;
-  const q = `'${label.replace(/'/g, "''")}'`;
+  const q = sqlText(label);
   const [bounds] = await store.rows(`SELECT ${TS('min(period_start)')}, ${TS('max(period_end)')}, count(*) FROM lines WHERE period = ${q}`);
   let period: { label: string; start: string; end: string };
   if (Number(bounds![2]) > 0) {

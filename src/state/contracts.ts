@@ -6,12 +6,11 @@
  * from a later instant.
  */
 import { UsageError } from '../cli/errors.js';
-import type { StateStore } from './store.js';
+import { sqlText as q, type StateStore } from './store.js';
 
 export type ContractTerms = Record<string, unknown> & { charge: string; account: string; effective_from: string };
 
 export async function addContract(store: StateStore, terms: ContractTerms, effectiveAt: string): Promise<void> {
-  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const existing = await store.rows(`SELECT 1 FROM contracts WHERE account_id = ${q(terms.account)} AND charge = ${q(terms.charge)} AND effective_from = TIMESTAMP '${effectiveAt}'`);
   if (existing.length) throw new UsageError(`${terms.account} already has terms for ${terms.charge} from ${terms.effective_from}`, 'terms are never changed: amend them from a later instant');
   const txn = `contract:${terms.account}:${terms.charge}:${effectiveAt}`;

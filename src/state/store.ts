@@ -19,8 +19,10 @@ import type { Account, Commitment, Entry, EntryType, Grant, GrantKind, OrderKey,
 import { MIGRATIONS, STATE_MARKER } from './migrations.js';
 
 export const DEFAULT_STATE_FILE = 'tally-state.duckdb';
-const TS = (col: string) => `strftime(${col}, '%Y-%m-%d %H:%M:%S.%f')`;
+/** SQL giving a TIMESTAMP column as canonical instant text (src/wallet/instant.ts). */
+export const TS = (col: string) => `strftime(${col}, '%Y-%m-%d %H:%M:%S.%f')`;
 const TEXT = (col: string) => `CAST(${col} AS VARCHAR)`;
+export { q as sqlText };
 
 type Cell = string | null;
 

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { OutputDir } from '../../io/sinks/output-dir.js';
 import { writeBalances, writeEntries, writeTopUps } from '../../io/sinks/wallet-files.js';
 import { dec, type Decimal } from '../../pricing/index.js';
-import { placesOf } from '../../ruleset/currencies.js';
+import { moneyText } from '../../ruleset/currencies.js';
 import { rerate } from '../../run/rerate.js';
 import { StateStore } from '../../state/store.js';
 import { loadContracts } from '../../state/contracts.js';
@@ -12,7 +12,7 @@ import { DataError, EXIT, UsageError } from '../errors.js';
 import { loadRulesetSource } from './load-ruleset.js';
 import { stateFile } from './state-file.js';
 
-const money = (d: Decimal, currency: string) => d.toFixed(Math.max(placesOf(currency), d.decimalPlaces()));
+const money = moneyText;
 
 export async function rerateCommand(inputs: string[], opts: Record<string, unknown>): Promise<number> {
   const period = String(opts.period);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { dec, type Decimal } from '../../pricing/index.js';
-import { StateStore } from '../../state/store.js';
+import { sqlText, StateStore } from '../../state/store.js';
 import { addCommitment, addGrants, balances, createWallet, parseAmount, setAccounts, setRate, verifyState, voidGrant, type GrantRequest } from '../../state/operations.js';
 import { closeStatePeriod } from '../../state/close-period.js';
 import { addContract, loadContracts, type ContractTerms } from '../../state/contracts.js';
@@ -161,7 +161,7 @@ export async function walletBalance(account: string | undefined, opts: Opts): Pr
 }
 
 export async function walletLedger(account: string, opts: Opts): Promise<number> {
-  const q = `'${account.replace(/'/g, "''")}'`;
+  const q = sqlText(account);
   const entries = await withState(opts, (s) => s.entries(`account_id = ${q} OR wallet_id IN (SELECT wallet_id FROM wallets WHERE account_id = ${q}) OR commitment_id IN (SELECT commitment_id FROM commitments WHERE account_id = ${q})`), 'existing');
   print(entries.map((e) => ({
     entry: e.entryId, type: e.type, at: e.at, account: e.account, wallet: e.wallet ?? '', grant: e.grant ?? '', commitment: e.commitment ?? '',

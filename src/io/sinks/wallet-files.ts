@@ -6,10 +6,10 @@ import type { SettledEntry } from '../../run/settle.js';
 import type { BalanceRow } from '../../state/operations.js';
 import type { TopUp } from '../../wallet/types.js';
 
-import { placesOf } from '../../state/operations.js';
+import { moneyText } from '../../ruleset/currencies.js';
 
 /** An amount with at least its currency's minor units (12.5 USD → 12.50), never rounded. */
-const money = (d: Decimal | null, currency: string | null) => (d === null ? '' : d.toFixed(Math.max(d.decimalPlaces(), currency ? placesOf(currency) : 0)));
+const money = (d: Decimal | null, currency: string | null) => (d === null ? '' : currency ? moneyText(d, currency) : d.toFixed());
 
 export function writeEntries(file: string, entries: readonly SettledEntry[]): void {
   const header = ['entry_id', 'type', 'at', 'account_id', 'wallet_id', 'grant_id', 'commitment_id', 'line_id', 'amount', 'currency', 'fiat_amount', 'fiat_currency'];
