@@ -23,7 +23,10 @@ export async function explainPlan(ruleset: RulesetIR, withSql: boolean): Promise
     step(n++, `meter ${m.name}: ${m.aggregation}${m.value ? ` of ${m.value.source}` : ''}${m.filter ? ` where ${m.filter.source}` : ''} per ${ruleset.accountField}, ${m.period}${m.dimensions.length ? `, ${m.dimensions.join(', ')}` : ''}`);
   }
   for (const c of ruleset.charges) {
-    const versions = c.pricing.versions.map((v) => `${v.model.model}${v.effectiveFrom ? ` from ${v.effectiveFrom}` : ''}`).join(', then ');
+    const contractOf = new Map(c.accountVersions.map((a) => [a.version, a.account]));
+    const versions = c.pricing.versions
+      .map((v, i) => `${v.model.model}${contractOf.has(i) ? ` for ${contractOf.get(i)} (contract)` : ''}${v.effectiveFrom ? ` from ${v.effectiveFrom}` : ''}`)
+      .join(', then ');
     const mods = c.pricing.modifiers.map((m) => m.label).join(', ');
     step(n++, `charge ${c.name} on ${c.meter}: ${versions}${c.pricing.included.gt(0) ? `, first ${c.pricing.included.toFixed()} included` : ''}${mods ? `, modifiers ${mods}` : ''}${c.pricing.minimum ? `, minimum ${c.pricing.minimum.toFixed()}` : ''}${c.pricing.maximum ? `, maximum ${c.pricing.maximum.toFixed()}` : ''}; round ${c.pricing.rounding} to ${c.pricing.minorUnits} decimals`);
   }
