@@ -134,6 +134,25 @@ describe('tally run killed and run again', () => {
     }, 60_000);
   }
 
+  it('two runs started at once on one state file: one proceeds, the other exits 4 and writes nothing', async () => {
+    const state = path.join(dir, 'race.duckdb');
+    fs.copyFileSync(baseState, state);
+    const start = (out: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...runArgs(state, out)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    const [a, b] = await Promise.all([start(path.join(dir, 'race-a')), start(path.join(dir, 'race-b'))]);
+    expect([a.code, b.code].sort()).toEqual([0, 4]);
+    const loser = a.code === 4 ? { r: a, out: 'race-a' } : { r: b, out: 'race-b' };
+    const winner = a.code === 0 ? 'race-a' : 'race-b';
+    expect(loser.r.stderr).toContain(`another tally process holds ${state}; nothing was done`);
+    expect(fs.existsSync(path.join(dir, loser.out))).toBe(false);
+    for (const f of OUTPUTS) expect(read(path.join(dir, winner), f)).toBe(read(reference.out, f));
+    expect(await dumpState(state)).toBe(reference.state);
+  }, 60_000);
+
   it(`killed at ${ROUNDS} instants spread over the run`, async () => {
     let killedRunning = 0;
     for (let i = 0; i < ROUNDS; i++) {
