@@ -42,12 +42,13 @@ export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<Cha
   const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c));
   // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
   let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
+  const shared = new SharedValues();
   try {
     for (const [i, charge] of ruleset.charges.entries()) {
       const rows = await next!;
       const following = ruleset.charges[i + 1];
       next = following ? query(following) : null;
-      for (const line of priceRows(meterOf(charge), charge, rows)) lines.push(line); // no spread: millions of lines
+      for (const line of priceRows(meterOf(charge), charge, rows, shared)) lines.push(line); // no spread: millions of lines
     }
   } catch (e) {
     await next?.catch(() => {}); // never leave a query running on a database about to close
@@ -62,17 +63,10 @@ type Row = (string | null)[];
  * Prices the rows of one charge. SQL returns them ordered by account, period, version and dimension values, so
  * each group (one account and period) is a run of consecutive rows, already in the order pricing expects.
  */
-function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] {
+function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues): ChargeLine[] {
   const n = charge.dimensions.length;
   const out: ChargeLine[] = [];
-  // Periods, dimension values and tier references repeat on many lines: keep one copy of each text.
-  const texts = new Map<string, string>();
-  const intern = (t: string): string => {
-    const seen = texts.get(t);
-    if (seen !== undefined) return seen;
-    texts.set(t, t);
-    return t;
-  };
+  const intern = (t: string) => shared.text(t);
   for (let start = 0; start < rows.length; ) {
     let end = start + 1;
     while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
@@ -84,7 +78,7 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
         row: r,
         dimValues,
         input: {
-          dims: Object.fromEntries(charge.dimensions.map((d, i) => [d, dimValues[i] ?? null])),
+          dims: shared.dims(charge.dimensions, dimValues),
           version: Number(r[4]),
           quantity: meterQuantity(meter, q ?? null, aux ?? null),
           ...(eventAmount ? { eventAmount: dec(eventAmount) } : {}),
@@ -97,7 +91,7 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
       out.push({
         lineId: String(r[r.length - 1]),
         at: String(r[r.length - 2]),
-        account: String(r[0]),
+        account: intern(String(r[0])),
         periodStart: intern(String(r[1])),
         periodEnd: intern(String(r[2])),
         period: intern(String(r[3])),
@@ -110,7 +104,7 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[]): ChargeLine[] 
         quantityScale: meter.scale,
         currency: charge.pricing.currency,
         minorUnits: charge.pricing.minorUnits,
-        priced: { exact: priced[i]!.exact, amount: priced[i]!.amount, unitPrice: priced[i]!.unitPrice, tierRef: intern(priced[i]!.tierRef) },
+        priced: shared.priced(priced[i]!),
       });
     });
     start = end;
@@ -144,4 +138,41 @@ export function sortLines(lines: ChargeLine[]): ChargeLine[] {
       compareText(x.dimensionLabel, y.dimensionLabel) ||
       x.version - y.version,
   );
+}
+
+/**
+ * Values that repeat on many lines, kept once: texts (accounts, periods, dimension values, tier references),
+ * dimension objects, unit prices, and an amount equal to its exact value. Lines only read them (decimals are
+ * immutable), and at 100 M events there are millions of lines to hold until they are sorted and written.
+ */
+class SharedValues {
+  private readonly texts = new Map<string, string>();
+  private readonly dimObjects = new Map<string, Record<string, string | null>>();
+  private readonly prices = new Map<string, Decimal>();
+
+  text(t: string): string {
+    const seen = this.texts.get(t);
+    if (seen !== undefined) return seen;
+    this.texts.set(t, t);
+    return t;
+  }
+
+  dims(names: readonly string[], values: readonly (string | null)[]): Record<string, string | null> {
+    const key = `${names.join('\u241f')}\u241e${values.map((v) => (v === null ? '\u2400' : v)).join('\u241f')}`;
+    let d = this.dimObjects.get(key);
+    if (!d) {
+      d = Object.freeze(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null]))) as Record<string, string | null>;
+      this.dimObjects.set(key, d);
+    }
+    return d;
+  }
+
+  priced(p: PricedLine): ChargeLine['priced'] {
+    let unitPrice = p.unitPrice;
+    if (unitPrice) {
+      const k = unitPrice.toFixed();
+      unitPrice = this.prices.get(k) ?? (this.prices.set(k, unitPrice), unitPrice);
+    }
+    return { exact: p.exact, amount: p.amount.eq(p.exact) && !p.exact.isZero() ? p.exact : p.amount, unitPrice, tierRef: this.text(p.tierRef) };
+  }
 }
