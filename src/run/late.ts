@@ -16,29 +16,8 @@ import { DataError } from '../cli/errors.js';
 import { Decimal, priceGroup, ZERO, type LineInput } from '../pricing/index.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
 import type { StateStore } from '../state/store.js';
-import { loadBilled as loadBilledRows } from '../state/billed.js';
+import { loadBilled, type BilledRow as Billed } from '../state/billed.js';
 import { compareText, sortLines, type ChargeLine } from './rate.js';
-
-interface Billed {
-  lineId: string;
-  account: string;
-  period: string;
-  periodStart: string;
-  periodEnd: string;
-  charge: string;
-  meter: string;
-  dims: Record<string, string | null>;
-  at: string;
-  currency: string;
-  amount: Decimal;
-  /** The line's quantity billed so far: the sum of its lines (sum, count) or their maximum or minimum (max, min). */
-  quantity: { sum: Decimal; max: Decimal; min: Decimal };
-  version: number;
-  /** An adjustment (re-rate) touched the line. */
-  adjusted: boolean;
-  /** The ruleset (sha256) of the last run or re-rate that billed it. */
-  rulesets: string[];
-}
 
 const MERGEABLE = new Set<MeterIR['aggregation']>(['sum', 'count', 'max', 'min']);
 
@@ -46,7 +25,7 @@ const MERGEABLE = new Set<MeterIR['aggregation']>(['sum', 'count', 'max', 'min']
 export async function mergeLateUsage(store: StateStore, ruleset: RulesetIR, lines: ChargeLine[]): Promise<ChargeLine[]> {
   const periods = [...new Set(lines.map((l) => l.period))];
   if (!periods.length) return lines;
-  const billed = await loadBilled(store, periods, ruleset.name);
+  const billed = new Map((await loadBilled(store, periods, ruleset.name)).map((b) => [b.lineId, b]));
   if (!billed.size) return lines;
   const groupKey = (l: { account: string; period: string; charge: string }) => `${l.account}\u241f${l.period}\u241f${l.charge}`;
   // A group is late when anything of it was billed before, even if this run's lines are all new ones (a new
@@ -70,7 +49,7 @@ export async function mergeLateUsage(store: StateStore, ruleset: RulesetIR, line
   for (const [k, runLines] of runByGroup) {
     const group = billedByGroup.get(k) ?? [];
     const first = runLines[0]!;
-    if (group.some((b) => b.rulesets.some((h) => h !== ruleset.hash))) {
+    if (group.some((b) => b.lastRuleset !== ruleset.hash)) {
       throw new DataError(`late usage for ${first.account} in ${first.period}, charge ${first.charge}: the period was billed with another version of ruleset ${ruleset.name}; nothing was written`,
         `repricing with a changed ruleset would mix its versions; re-rate the period with all its usage: tally rerate --period ${first.period} FILES...`);
     }
@@ -147,20 +126,12 @@ function fromBilled(b: Billed, like: ChargeLine, charge: ChargeIR): ChargeLine {
     lineId: b.lineId,
     account: b.account,
     period: b.period,
-    periodStart: b.periodStart,
-    periodEnd: b.periodEnd,
+    periodStart: b.periodStartText,
+    periodEnd: b.periodEndText,
     dims: b.dims,
     dimensionLabel: charge.dimensions.map((d) => b.dims[d] ?? '').join('|'),
     version: b.version,
     at: b.at,
     quantity: ZERO,
   };
-}
-
-/** Billed lines of the periods by this ruleset (src/state/billed.ts), by line id. */
-async function loadBilled(store: StateStore, periods: string[], rulesetName: string): Promise<Map<string, Billed>> {
-  return new Map((await loadBilledRows(store, periods, rulesetName)).map((b) => [b.lineId, {
-    lineId: b.lineId, account: b.account, period: b.period, periodStart: b.periodStartText, periodEnd: b.periodEndText, charge: b.charge, meter: b.meter,
-    dims: b.dims, at: b.at, currency: b.currency, amount: b.amount, quantity: b.quantity, version: b.version, adjusted: b.adjusted, rulesets: [b.lastRuleset],
-  }]));
 }

@@ -188,7 +188,7 @@ export async function replayPosition(store: StateStore, where: string): Promise<
 /** Balances at `at` (default: now, with every entry): the ledger replayed up to that instant. */
 export async function balances(store: StateStore, account: string | null, at: string | null): Promise<BalanceRow[]> {
   const pos = await replayPosition(store, at === null ? 'TRUE' : `occurred_at <= TIMESTAMP '${at}'`);
-  return balanceRows(pos, account, at ?? `${new Date().toISOString().slice(0, 19).replace('T', ' ')}.000000`);
+  return balanceRows(pos, account, at ?? nowInstant());
 }
 
 /** One row per wallet and prepaid commitment (of `account`, or all): ledger balance, and what is usable at `when`. */

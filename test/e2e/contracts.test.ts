@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { tally, tempDir, write } from '../helpers/cli.js';
+import { unitsRuleset } from '../helpers/units-ruleset.js';
 
 const usage = `event_id,account_id,ts,units
 e1,acme,2026-10-10 12:00:00,80
@@ -16,22 +17,7 @@ e3,globex,2026-10-05 09:00:00,50
 e4,initech,2026-10-05 09:00:00,50
 `;
 
-const ruleset = (tierBasis: string) => `version: 1
-name: contracts
-input:
-  fields:
-    event_id: { type: string }
-    account_id: { type: string }
-    ts: { type: timestamp }
-    units: { type: "decimal(18,3)" }
-  event_id: event_id
-  event_time: ts
-billing:
-  account: account_id
-meters:
-  units: { aggregation: sum, value: units }
-prices:
-  - charge: api
+const ruleset = (tierBasis: string) => unitsRuleset('contracts', `  - charge: api
     meter: units
     model: graduated
     tier_basis: ${tierBasis}
@@ -47,7 +33,7 @@ prices:
           - { unit_price: "0.40" }
       # globex: 10 % off the rate card for the whole month.
       - { account: globex, effective_from: 2026-10-01, discount: "0.10" }
-`;
+`);
 
 function rate(tierBasis: string): Record<string, string>[] {
   const dir = tempDir();

@@ -8,31 +8,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { tally, tempDir, write } from '../helpers/cli.js';
+import { unitsRuleset } from '../helpers/units-ruleset.js';
 
-const ruleset = `version: 1
-name: late
-input:
-  fields:
-    event_id: { type: string }
-    account_id: { type: string }
-    ts: { type: timestamp }
-    units: { type: "decimal(18,3)" }
-  event_id: event_id
-  event_time: ts
-billing:
-  account: account_id
-meters:
-  units: { aggregation: sum, value: units }
-  active: { aggregation: count }
-prices:
-  - charge: api
+const ruleset = unitsRuleset('late', `  - charge: api
     meter: units
     model: graduated
     tiers:
       - { up_to: "100", unit_price: "1.00" }
       - { unit_price: "0.50" }
   - { charge: fee, meter: active, model: flat, amount: "10.00" }
-`;
+`, '  active: { aggregation: count }\n');
 
 describe('late usage', () => {
   it('continues the tiers and does not charge the monthly fee twice', () => {

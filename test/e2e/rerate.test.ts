@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { ROOT, tally, tempDir, write } from '../helpers/cli.js';
+import { unitsRuleset } from '../helpers/units-ruleset.js';
 
 const RULESET = path.join(ROOT, 'rulesets/examples/cloud-api.yaml');
 const USAGE = path.join(ROOT, 'fixtures/usage/cloud-api.csv');
@@ -101,23 +102,7 @@ describe('tally rerate', () => {
 });
 
 describe('tally rerate, edge cases found in review', () => {
-  const small = (price: string, name = 'od') => `version: 1
-name: ${name}
-input:
-  fields:
-    event_id: { type: string }
-    account_id: { type: string }
-    ts: { type: timestamp }
-    units: { type: "decimal(18,3)" }
-  event_id: event_id
-  event_time: ts
-billing:
-  account: account_id
-meters:
-  units: { aggregation: sum, value: units }
-prices:
-  - { charge: api, meter: units, model: unit, unit_price: "${price}" }
-`;
+  const small = (price: string, name = 'od') => unitsRuleset(name, `  - { charge: api, meter: units, model: unit, unit_price: "${price}" }\n`);
   const usage = 'event_id,account_id,ts,units\ne1,acme,2026-10-10 12:00:00,30\n';
 
   it('an overdraft repaid by a top-up is re-rated to the balances of a fresh rating', () => {

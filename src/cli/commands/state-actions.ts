@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { dec, type Decimal } from '../../pricing/index.js';
 import { sqlText, StateStore } from '../../state/store.js';
-import { addCommitment, addGrants, balances, createWallet, parseAmount, setAccounts, setRate, verifyState, voidGrant, type GrantRequest } from '../../state/operations.js';
+import { addCommitment, addGrants, balances, createWallet, nowInstant, parseAmount, setAccounts, setRate, verifyState, voidGrant, type GrantRequest } from '../../state/operations.js';
 import { closeStatePeriod } from '../../state/close-period.js';
 import { addContract, loadContracts, type ContractTerms } from '../../state/contracts.js';
 import { OutputDir } from '../../io/sinks/output-dir.js';
@@ -37,7 +37,6 @@ function time(text: unknown, what: string): string {
   }
 }
 
-const now = () => `${new Date().toISOString().slice(0, 19).replace('T', ' ')}.000000`;
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
 function integer(v: unknown, what: string): number {
@@ -171,7 +170,7 @@ export async function walletLedger(account: string, opts: Opts): Promise<number>
 }
 
 export async function walletVoid(grant: string, opts: Opts): Promise<number> {
-  const left = await withState(opts, (s) => voidGrant(s, grant, opts.at ? time(opts.at, '--at') : now()));
+  const left = await withState(opts, (s) => voidGrant(s, grant, opts.at ? time(opts.at, '--at') : nowInstant()));
   process.stdout.write(`grant ${grant}: ${left.toFixed()} voided\n`);
   return EXIT.ok;
 }
