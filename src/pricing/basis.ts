@@ -23,17 +23,21 @@ export function basisPositions(
   const basisOf = (i: number) => (tierBasis === 'group' ? 'g' : tierBasis === 'version' ? `v${lines[i]!.version ?? 0}` : `l${i}`);
   const totals = new Map<string, Decimal>();
   lines.forEach((line, i) => totals.set(basisOf(i), (totals.get(basisOf(i)) ?? ZERO).plus(line.quantity)));
-  const billableAt = (position: Decimal) => maxOf(ZERO, position.minus(included));
+  // Most charges include nothing: then a position is its own billable position (no subtraction per line).
+  const billableAt = included.isZero() ? (position: Decimal) => maxOf(ZERO, position) : (position: Decimal) => maxOf(ZERO, position.minus(included));
+  const billableTotals = new Map([...totals].map(([basis, total]) => [basis, billableAt(total)]));
   const kindsSeen = new Set<ModelKind>();
-  const kindsSeenInBasis = new Set<string>();
+  const kindsSeenInBasis = new Map<string, Set<ModelKind>>();
   const running = new Map<string, Decimal>();
 
   return lines.map((line, i) => {
     const basis = basisOf(i);
     const firstOfKindInGroup = !kindsSeen.has(line.kind);
     kindsSeen.add(line.kind);
-    const firstOfKindInBasis = !kindsSeenInBasis.has(`${basis}\u241f${line.kind}`);
-    kindsSeenInBasis.add(`${basis}\u241f${line.kind}`);
+    let kindsInBasis = kindsSeenInBasis.get(basis);
+    if (!kindsInBasis) kindsSeenInBasis.set(basis, (kindsInBasis = new Set()));
+    const firstOfKindInBasis = !kindsInBasis.has(line.kind);
+    kindsInBasis.add(line.kind);
     const start = running.get(basis) ?? ZERO;
     const end = start.plus(line.quantity);
     running.set(basis, end);
@@ -44,7 +48,7 @@ export function basisPositions(
       billableFrom,
       billableTo,
       billable: billableTo.minus(billableFrom),
-      billableTotal: billableAt(totals.get(basis)!),
+      billableTotal: billableTotals.get(basis)!,
       firstOfKindInGroup,
       firstOfKindInBasis,
     };

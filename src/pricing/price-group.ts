@@ -41,6 +41,7 @@ function normalizedCharge(charge: ChargeSpec): ChargeSpec {
 const own = (x: Decimal): Decimal => (x.constructor === Decimal ? x : dec(x));
 
 function normalizedLine(line: LineInput): LineInput {
+  if (line.quantity.constructor === Decimal && (line.eventAmount === undefined || line.eventAmount.constructor === Decimal)) return line;
   return {
     dims: line.dims,
     version: line.version,

@@ -9,7 +9,7 @@ import { Decimal, ZERO, dec } from './decimal.js';
 import type { RoundingMode } from './types.js';
 
 export function roundMoney(x: Decimal, minorUnits: number, mode: RoundingMode): Decimal {
-  const rounded = dec(x).toDecimalPlaces(minorUnits, mode === 'half_up' ? Decimal.ROUND_HALF_UP : Decimal.ROUND_HALF_EVEN);
+  const rounded = (x.constructor === Decimal ? x : dec(x)).toDecimalPlaces(minorUnits, mode === 'half_up' ? Decimal.ROUND_HALF_UP : Decimal.ROUND_HALF_EVEN);
   // −0.001 rounds to a negative zero; money has one zero.
   return rounded.isZero() ? ZERO : rounded;
 }

@@ -15,7 +15,16 @@ export interface TierRange {
   upper: Decimal | null;
 }
 
-export function tierRanges(tiers: readonly { upTo: Decimal | null }[]): TierRange[] {
+/** Ranges of a tier table, made once per table (compiled rate cards are immutable) and shared by its lines. */
+const rangesOf = new WeakMap<readonly { upTo: Decimal | null }[], readonly TierRange[]>();
+
+export function tierRanges(tiers: readonly { upTo: Decimal | null }[]): readonly TierRange[] {
+  let ranges = rangesOf.get(tiers);
+  if (!ranges) rangesOf.set(tiers, (ranges = computeRanges(tiers)));
+  return ranges;
+}
+
+function computeRanges(tiers: readonly { upTo: Decimal | null }[]): TierRange[] {
   return tiers.map((tier, k) => ({
     lower: k === 0 ? ZERO : (tiers[k - 1]!.upTo ?? ZERO),
     upper: k === tiers.length - 1 ? null : tier.upTo,
@@ -31,6 +40,12 @@ export function clampToTier(range: TierRange, position: Decimal): Decimal {
 /** Units of the cumulative quantity `q` that fall in the tier: clamp(q − lower, 0, upper − lower). */
 export function unitsInTier(range: TierRange, q: Decimal): Decimal {
   return clampToTier(range, q).minus(range.lower);
+}
+
+/** Whether the slice (from, to] of a basis leaves the tier untouched: both ends below it, or both above it. */
+export function sliceMissesTier(range: TierRange, from: Decimal, to: Decimal): boolean {
+  if (from.lte(range.lower) && to.lte(range.lower)) return true;
+  return range.upper !== null && from.gte(range.upper) && to.gte(range.upper);
 }
 
 /** A tier is entered once the cumulative quantity is strictly above its lower bound (so F(0) = 0). */

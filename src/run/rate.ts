@@ -71,14 +71,14 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: Shared
     let end = start + 1;
     while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
     const group = rows.slice(start, end).map((r) => {
-      const dimValues = r.slice(5, 5 + n).map((v) => (v === null ? null : intern(v)));
+      const dims = shared.dims(charge.dimensions, r.slice(5, 5 + n));
       const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
       const eventAmount = charge.percentage ? rest[0] : null;
       return {
         row: r,
-        dimValues,
+        label: dims.label,
         input: {
-          dims: shared.dims(charge.dimensions, dimValues),
+          dims: dims.values,
           version: Number(r[4]),
           quantity: meterQuantity(meter, q ?? null, aux ?? null),
           ...(eventAmount ? { eventAmount: dec(eventAmount) } : {}),
@@ -86,19 +86,25 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: Shared
       };
     });
     const priced = priceGroup(charge.pricing, group.map((g) => g.input), { account: String(rows[start]![0]) });
+    // Account and period are the group's: looked up once, not per line.
+    const first = rows[start]!;
+    const account = intern(String(first[0]));
+    const periodStart = intern(String(first[1]));
+    const periodEnd = intern(String(first[2]));
+    const period = intern(String(first[3]));
     group.forEach((g, i) => {
       const r = g.row;
       out.push({
         lineId: String(r[r.length - 1]),
         at: String(r[r.length - 2]),
-        account: intern(String(r[0])),
-        periodStart: intern(String(r[1])),
-        periodEnd: intern(String(r[2])),
-        period: intern(String(r[3])),
+        account,
+        periodStart,
+        periodEnd,
+        period,
         charge: charge.name,
         meter: meter.name,
         dims: g.input.dims,
-        dimensionLabel: intern(g.dimValues.map((v) => v ?? '').join('|')),
+        dimensionLabel: g.label,
         version: g.input.version,
         quantity: g.input.quantity,
         quantityScale: meter.scale,
@@ -147,8 +153,10 @@ export function sortLines(lines: ChargeLine[]): ChargeLine[] {
  */
 class SharedValues {
   private readonly texts = new Map<string, string>();
-  private readonly dimObjects = new Map<string, Record<string, string | null>>();
+  private readonly dimObjects = new Map<string, { values: Record<string, string | null>; label: string }>();
   private readonly prices = new Map<string, Decimal>();
+  /** Unit prices mostly come from the rate card's own objects: known by identity, they need no text key. */
+  private readonly pricesSeen = new WeakSet<Decimal>();
 
   text(t: string): string {
     const seen = this.texts.get(t);
@@ -157,11 +165,15 @@ class SharedValues {
     return t;
   }
 
-  dims(names: readonly string[], values: readonly (string | null)[]): Record<string, string | null> {
+  /** The dimension object of a line and its label ("us-east|peak"), one of each per distinct combination. */
+  dims(names: readonly string[], values: readonly (string | null)[]): { values: Record<string, string | null>; label: string } {
     const key = `${names.join('\u241f')}\u241e${values.map((v) => (v === null ? '\u2400' : v)).join('\u241f')}`;
     let d = this.dimObjects.get(key);
     if (!d) {
-      d = Object.freeze(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null]))) as Record<string, string | null>;
+      d = {
+        values: Object.freeze(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null]))) as Record<string, string | null>,
+        label: values.map((v) => v ?? '').join('|'),
+      };
       this.dimObjects.set(key, d);
     }
     return d;
@@ -169,8 +181,9 @@ class SharedValues {
 
   priced(p: PricedLine): ChargeLine['priced'] {
     let unitPrice = p.unitPrice;
-    if (unitPrice) {
+    if (unitPrice && !this.pricesSeen.has(unitPrice)) {
       const k = unitPrice.toFixed();
+      this.pricesSeen.add(unitPrice);
       unitPrice = this.prices.get(k) ?? (this.prices.set(k, unitPrice), unitPrice);
     }
     return { exact: p.exact, amount: p.amount.eq(p.exact) && !p.exact.isZero() ? p.exact : p.amount, unitPrice, tierRef: this.text(p.tierRef) };

@@ -1,11 +1,11 @@
 /** The charges file: one row per line, columns chosen by the ruleset, as CSV, JSONL or Parquet. */
 import fs from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
+import { csvRecord } from './csv-record.js';
 import type { Database } from '../../engine/duckdb/database.js';
 import { quoteString } from '../../engine/duckdb/sql-types.js';
 import type { OutputColumn, OutputColumnSource, RulesetIR } from '../../ruleset/ir.js';
 import type { ChargeLine } from '../../run/rate.js';
-import { ZERO } from '../../pricing/index.js';
+import { fixedText, ZERO } from '../../pricing/index.js';
 
 export type ChargesFormat = 'csv' | 'jsonl' | 'parquet';
 
@@ -32,7 +32,7 @@ function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR):
       return Object.entries(line.dims).map(([k, v]) => `${k}=${v ?? ''}`).join(';');
     case 'quantity':
       // Never fewer places than the value has: formatting must not round a quantity.
-      return line.quantity.toFixed(Math.max(line.quantityScale, line.quantity.decimalPlaces()));
+      return fixedText(line.quantity, Math.max(line.quantityScale, line.quantity.decimalPlaces()));
     case 'unit_price':
       return p.unitPrice ? p.unitPrice.toFixed() : '';
     case 'tier_ref':
@@ -40,7 +40,7 @@ function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR):
     case 'amount_exact':
       return p.exact.toFixed();
     case 'amount':
-      return p.amount.toFixed(line.minorUnits);
+      return fixedText(p.amount, line.minorUnits);
     case 'currency':
       return line.currency;
     case 'ruleset':
@@ -51,11 +51,11 @@ function cell(line: ChargeLine, source: OutputColumnSource, ruleset: RulesetIR):
       return String(line.version);
     // The waterfall's breakdown (src/wallet); a run without a state file leaves all of a line as overage.
     case 'covered_by_commitment':
-      return (line.wallet?.coveredByCommitment ?? ZERO).toFixed(line.minorUnits);
+      return fixedText(line.wallet?.coveredByCommitment ?? ZERO, line.minorUnits);
     case 'covered_by_credits':
-      return (line.wallet?.coveredByCredits ?? ZERO).toFixed(line.minorUnits);
+      return fixedText(line.wallet?.coveredByCredits ?? ZERO, line.minorUnits);
     case 'overage':
-      return (line.wallet ? line.wallet.overage : p.amount).toFixed(line.minorUnits);
+      return fixedText(line.wallet ? line.wallet.overage : p.amount, line.minorUnits);
     case 'status':
       return line.wallet?.held ? 'held' : line.late ? 'late' : 'billed';
     case 'incurred_at':
@@ -75,11 +75,11 @@ function writeText(file: string, format: 'csv' | 'jsonl', lines: ChargeLine[], r
   const columns = ruleset.outputs.charges.columns;
   const fd = fs.openSync(file, 'w');
   try {
-    if (format === 'csv') fs.writeSync(fd, stringify([columns.map((c) => c.name)]));
+    if (format === 'csv') fs.writeSync(fd, csvRecord(columns.map((c) => c.name)));
     for (let i = 0; i < lines.length; i += CHUNK) {
       const rows = chargeRows(lines.slice(i, i + CHUNK), ruleset);
       const text = format === 'csv'
-        ? stringify(rows)
+        ? rows.map(csvRecord).join('')
         : rows.map((r) => `${JSON.stringify(Object.fromEntries(columns.map((c, j) => [c.name, r[j]])))}\n`).join('');
       fs.writeSync(fd, text);
     }

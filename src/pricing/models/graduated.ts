@@ -11,7 +11,7 @@
  */
 import { ZERO } from '../decimal.js';
 import type { ModelPrice, PricerDefinition } from '../definition.js';
-import { checkTierTable, clampToTier, describeTiers, isEntered, tierRanges, unitsInTier } from '../tiers.js';
+import { checkTierTable, clampToTier, describeTiers, isEntered, sliceMissesTier, tierRanges, unitsInTier } from '../tiers.js';
 import type { TierSlice } from '../types.js';
 
 export const graduatedPricer: PricerDefinition<'graduated'> = {
@@ -21,6 +21,8 @@ export const graduatedPricer: PricerDefinition<'graduated'> = {
   price(model, _line, at): ModelPrice {
     const breakdown: TierSlice[] = [];
     tierRanges(model.tiers).forEach((range, k) => {
+      // No units and no entry or exit: most tiers, for most lines (the exact arithmetic below would give 0 and 0).
+      if (sliceMissesTier(range, at.billableFrom, at.billableTo)) return;
       const tier = model.tiers[k]!;
       const quantity = unitsInTier(range, at.billableTo).minus(unitsInTier(range, at.billableFrom));
       // +1 when this line enters the tier (−1 only if a negative line leaves it again).
