@@ -61,11 +61,36 @@ export class Database {
   }
 
   /**
-   * Rows of a query whose columns are all VARCHAR, moved as JSON texts of up to 100,000 rows each: for large
-   * results several times faster than converting values one by one, exact (text stays text), and never one
-   * string too long for JavaScript. `orderBy` orders the rows.
+   * Rows of a query whose columns are all VARCHAR, ordered by `orderBy`, moved as a few large texts rather than
+   * value by value: several times faster for large results, exact (text stays text), and never one string too
+   * long for JavaScript. Fields are joined with U+001F and records with U+001E (NULL as U+0000); if any value
+   * holds one of those characters, which user data practically never does, the rows come as JSON instead.
    */
   async textRows(sql: string, orderBy = 'NULL'): Promise<(string | null)[][]> {
+    const columns = await this.columns(sql);
+    const n = columns.length;
+    const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`);
+    const reader = await this.conn.runAndReadAll(`
+      SELECT string_agg(concat_ws(chr(31), ${cols.map((c) => `coalesce(${c}, chr(0))`).join(', ')}), chr(30) ORDER BY __rn),
+        bool_or(${cols.map((c) => `contains(${c}, chr(0)) OR contains(${c}, chr(30)) OR contains(${c}, chr(31))`).join(' OR ')})
+      FROM (SELECT *, row_number() OVER (ORDER BY ${orderBy}) AS __rn FROM (${sql}))
+      GROUP BY __rn // 100000 ORDER BY __rn // 100000`);
+    const chunks = reader.getRows() as [string, boolean | null][];
+    if (chunks.some(([, clash]) => clash)) return this.jsonRows(sql, orderBy);
+    const out: (string | null)[][] = [];
+    for (const [text] of chunks) {
+      for (const record of text.split('\x1e')) {
+        const row: (string | null)[] = record.split('\x1f');
+        if (row.length !== n) throw new Error(`textRows: a record has ${row.length} fields, expected ${n}`);
+        for (let i = 0; i < n; i++) if (row[i] === '\0') row[i] = null;
+        out.push(row);
+      }
+    }
+    return out;
+  }
+
+  /** The same rows as JSON texts of up to 100,000 rows each (any value, at some cost in speed). */
+  private async jsonRows(sql: string, orderBy: string): Promise<(string | null)[][]> {
     const reader = await this.conn.runAndReadAll(`
       SELECT CAST(to_json(list(list_value(*COLUMNS(* EXCLUDE (__rn))) ORDER BY __rn)) AS VARCHAR)
       FROM (SELECT *, row_number() OVER (ORDER BY ${orderBy}) AS __rn FROM (${sql}))
@@ -74,7 +99,6 @@ export class Database {
     for (const [text] of reader.getRowsJson()) for (const row of JSON.parse(String(text)) as (string | null)[][]) out.push(row);
     return out;
   }
-
 
   async columns(sql: string): Promise<string[]> {
     const reader = await this.conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);
