@@ -7,7 +7,10 @@
  */
 import fs from 'node:fs';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
-import { resolveInputs, type InputFile } from '../io/sources/local-files.js';
+import type { InputFile } from '../io/sources/local-files.js';
+import { fetchInputs } from '../io/sources/inputs.js';
+import type { InputOrigin } from '../io/sources/source.js';
+import { Profile } from '../io/profile/profile.js';
 import { writeCharges, type ChargesFormat } from '../io/sinks/charges-file.js';
 import { writeRejects } from '../io/sinks/rejects-file.js';
 import { OutputDir } from '../io/sinks/output-dir.js';
@@ -39,6 +42,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** The ruleset compiled again with contract terms kept in the state file (`tally contract set`), when it has some. */
   withContracts?: (contracts: ContractTerms[]) => RulesetIR;
+  /** Where remote inputs (s3://, kafka://, api://, snowflake://) are fetched from, and how. */
+  sources?: { profile: Profile; since?: string; until?: string; s3Endpoint?: string };
   /** Called with a short status while the run progresses (the CLI shows it on a spinner). */
   progress?: (message: string) => void;
 }
@@ -53,6 +58,8 @@ export interface FileCounts {
   rejected: number;
   duplicates: number;
   filtered: number;
+  /** Where a remote input came from (an S3 object's key, ETag and size; a topic; an API). */
+  origin?: InputOrigin;
 }
 
 export interface Manifest {
@@ -126,7 +133,15 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       if (contracts.length) ruleset = opts.withContracts(contracts);
     }
     db = await Database.open(opts.engine);
-    const files = await resolveInputs(inputArgs, ruleset.input.format, out.staging);
+    const fetched = await fetchInputs(inputArgs, {
+      tempDir: out.staging,
+      declared: ruleset.input.format,
+      profile: opts.sources?.profile ?? Profile.empty(),
+      ...(opts.sources?.since ? { since: opts.sources.since } : {}),
+      ...(opts.sources?.until ? { until: opts.sources.until } : {}),
+      ...(opts.sources?.s3Endpoint ? { s3Endpoint: opts.sources.s3Endpoint } : {}),
+    });
+    const files = fetched.files;
     const hashes = fingerprintFiles(files);
     lap('resolve');
     say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
@@ -205,7 +220,7 @@ function stateSummary(file: string, s: Settlement, lines: ChargeLine[]): NonNull
 
 
 function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCounts, hashes: { sha256: string; bytes: number }[], lines: ChargeLine[], timings: Record<string, number>): Manifest {
-  const inputs = counts.files.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256 }));
+  const inputs = counts.files.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256, ...(files[i]!.origin ? { origin: files[i]!.origin } : {}) }));
   const sum = (k: 'rows_read' | 'accepted' | 'rejected' | 'duplicates' | 'filtered') => inputs.reduce((n, c) => n + c[k], 0);
   const totals: Manifest['totals'] = {};
   const exact = new Map<string, Decimal>();

@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { loadRuleset } from './load-ruleset.js';
 import { startProgress } from '../progress.js';
 import { stateFile } from './state-file.js';
+import { sourceOptions } from './source-options.js';
 
 export async function runCommand(rulesetFile: string, inputs: string[], opts: Record<string, unknown>): Promise<number> {
   const maxRejectRate = opts.maxRejectRate === undefined ? undefined : Number(opts.maxRejectRate);
@@ -27,6 +28,7 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
         ...(opts.tempDir ? { tempDir: opts.tempDir as string } : {}),
         ...(threads ? { threads } : {}),
       },
+      sources: sourceOptions(opts),
       progress: progress.update,
     });
     const c = manifest.counts;

@@ -19,6 +19,8 @@ export interface InputFile {
   path: string;
   format: FileFormat;
   compression: Compression;
+  /** For a file spooled from a remote source: where it came from (the manifest records it). */
+  origin?: import('./source.js').InputOrigin;
 }
 
 const GLOB = /[*?[]/;
