@@ -26,6 +26,7 @@ import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-fil
 import { StateStore } from '../state/store.js';
 import { loadContracts, type ContractTerms } from '../state/contracts.js';
 import { settle, type Settlement } from './settle.js';
+import { committedOffsets } from '../state/stream-offsets.js';
 import { readAccountsFile } from './declared-position.js';
 import { faultPoint } from './fault-points.js';
 
@@ -140,6 +141,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       ...(opts.sources?.since ? { since: opts.sources.since } : {}),
       ...(opts.sources?.until ? { until: opts.sources.until } : {}),
       ...(opts.sources?.s3Endpoint ? { s3Endpoint: opts.sources.s3Endpoint } : {}),
+      // Without a state file a stream is read from its start, and nothing remembers where this run stopped.
+      ...(state ? { committedOffsets: (stream: string) => committedOffsets(state, ruleset.name, stream) } : {}),
     });
     const files = fetched.files;
     const hashes = fingerprintFiles(files);
@@ -172,7 +175,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       say('applying credits and commitments');
       const inputs = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
       const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(db, ruleset.position.accountsFile) : [];
-      settlement = await settle(state, ruleset, inputs, rated, { dryRun: opts.dryRun === true, fileAccounts });
+      settlement = await settle(state, ruleset, inputs, rated, { dryRun: opts.dryRun === true, fileAccounts, offsets: fetched.offsets });
       lines = settlement.lines;
       lap('settle');
     }

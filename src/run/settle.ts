@@ -7,6 +7,8 @@
  * - an input already consumed by another run of the same ruleset name is refused: rating it again would bill
  *   it twice (a corrected rating is `tally rerate`'s job).
  */
+import type { StreamOffset } from '../io/sources/source.js';
+import { storeOffsets } from '../state/stream-offsets.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DataError } from '../cli/errors.js';
@@ -55,7 +57,7 @@ export async function settle(
   ruleset: RulesetIR,
   inputs: readonly ConsumedInput[],
   rated: ChargeLine[],
-  opts: { dryRun: boolean; fileAccounts: readonly Account[] },
+  opts: { dryRun: boolean; fileAccounts: readonly Account[]; offsets?: readonly StreamOffset[] },
 ): Promise<Settlement> {
   const dryRun = opts.dryRun;
   const txnId = runId(ruleset, inputs);
@@ -91,6 +93,7 @@ export async function settle(
     await store.appendRows('lines', lines.map((l) => lineRow(txnId, l)));
     await refuseLinesBilledTwice(store, txnId);
     await saveBalances(store, txnId, balances);
+    await storeOffsets(store, ruleset.name, txnId, opts.offsets ?? []);
     faultPoint('settle:in-transaction');
   }, { commit: !dryRun });
   if (!dryRun) {

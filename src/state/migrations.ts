@@ -63,6 +63,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE lines ADD COLUMN unit_price VARCHAR;
   ALTER TABLE lines ADD COLUMN tier_ref VARCHAR;
   `,
+  // 3: streams (Kafka topics). Where each ruleset's next run starts reading a partition: stored in the run's own
+  // transaction, so an event is rated exactly once across runs, and a run that fails advances nothing.
+  `
+  CREATE TABLE stream_offsets (ruleset VARCHAR NOT NULL, stream VARCHAR NOT NULL, partition INTEGER NOT NULL, next_offset VARCHAR NOT NULL,
+    txn_id VARCHAR NOT NULL, PRIMARY KEY (ruleset, stream, partition));
+  `,
 ];
 
 /** Marks a DuckDB file as a tally state file; a file without it is refused, never written to. */
