@@ -6,6 +6,8 @@
  * to finish if that does not hold.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import { fetchInputs } from '../io/sources/inputs.js';
@@ -121,8 +123,11 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
   // The state first: a second process on the same file stops here, before any work or any output.
   const state = opts.state ? await StateStore.open(opts.state, opts.dryRun ? 'scratch' : 'create') : null;
   let out: OutputDir;
+  // An s3:// output is written to a local folder first, then published whole (see io/sinks/s3.ts).
+  const remoteOut = opts.out.startsWith('s3://') ? opts.out : null;
+  const localOut = remoteOut ? fs.mkdtempSync(path.join(os.tmpdir(), 'tally-out-')) : opts.out;
   try {
-    out = new OutputDir(opts.out);
+    out = new OutputDir(localOut);
   } catch (e) {
     state?.close();
     throw e;
@@ -196,6 +201,11 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     faultPoint('run:before-rename');
     out.commit();
+    if (remoteOut) {
+      say(`publishing to ${remoteOut}`);
+      const { uploadOutputDir } = await import('../io/sinks/s3.js');
+      await uploadOutputDir(localOut, remoteOut, { profile: opts.sources?.profile ?? Profile.empty(), ...(opts.sources?.s3Endpoint ? { s3Endpoint: opts.sources.s3Endpoint } : {}) });
+    }
     return { manifest, lines };
   } catch (e) {
     out.discard();
@@ -203,6 +213,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
   } finally {
     db?.close();
     state?.close();
+    if (remoteOut) fs.rmSync(localOut, { recursive: true, force: true });
   }
 }
 

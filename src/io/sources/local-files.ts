@@ -67,7 +67,7 @@ export async function resolveInputs(args: string[], declared: InputFormat, tempD
 }
 
 /** Cheap checks of the magic numbers, so "not a Parquet file" or "not gzip" is said plainly, naming the file. */
-function checkReadable(f: InputFile): void {
+export function checkReadable(f: InputFile): void {
   const fd = fs.openSync(f.path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
