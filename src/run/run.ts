@@ -27,7 +27,7 @@ import { fingerprintFiles } from '../io/sources/fingerprint.js';
 import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
 import { StateStore } from '../state/store.js';
 import { loadContracts, type ContractTerms } from '../state/contracts.js';
-import { settle, type Settlement } from './settle.js';
+import { runId, settle, type Settlement } from './settle.js';
 import { committedOffsets } from '../state/stream-offsets.js';
 import { readAccountsFile } from './declared-position.js';
 import { faultPoint } from './fault-points.js';
@@ -45,6 +45,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** The ruleset compiled again with contract terms kept in the state file (`tally contract set`), when it has some. */
   withContracts?: (contracts: ContractTerms[]) => RulesetIR;
+  /** Export profiles to write beside the charges (built-in names or YAML files), and their enrichment table. */
+  exports?: { profiles: string[]; enrichment?: string };
   /** Where remote inputs (s3://, kafka://, api://, snowflake://) are fetched from, and how. */
   sources?: { profile: Profile; since?: string; until?: string; s3Endpoint?: string };
   /** Called with a short status while the run progresses (the CLI shows it on a spinner). */
@@ -172,6 +174,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     const rated = await rateCharges(db, ruleset);
     lap('rate');
     const chargesName = `charges.${opts.format === 'jsonl' ? 'jsonl' : opts.format === 'parquet' ? 'parquet' : 'csv'}`;
+    const writeExports = opts.exports?.profiles.length ? await prepareExports(opts.exports, rated, ruleset) : null;
     const fileHashes = await hashes;
     lap('fingerprint_wait');
     let settlement: Settlement | null = null;
@@ -194,10 +197,11 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       writeBalances(out.file('balances.csv'), settlement.balances);
       writeTopUps(out.file('top-ups.csv'), settlement.topUps);
     }
+    const exportFiles = writeExports ? writeExports(lines, settlement?.txnId ?? runId(ruleset, files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }))), out) : [];
     lap('write');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
-    manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, 'manifest.json'];
+    manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     faultPoint('run:before-rename');
     out.commit();
@@ -215,6 +219,36 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     state?.close();
     if (remoteOut) fs.rmSync(localOut, { recursive: true, force: true });
   }
+}
+
+/**
+ * Export profiles (see src/io/exports): the same lines in the import shape of a billing or ERP system, keyed by
+ * line id so a repeated import upserts instead of duplicating. Profiles and enrichment are loaded, and the lines
+ * rendered once, before the state is touched: a typo or an account missing from the enrichment table fails the
+ * run with nothing recorded. The files are rendered again after the wallet step, which sets what each line owes.
+ */
+async function prepareExports(exports: NonNullable<RunOptions['exports']>, rated: ChargeLine[], ruleset: RulesetIR): Promise<(lines: ChargeLine[], id: string, out: OutputDir) => string[]> {
+  const { resolveExportProfile } = await import('../io/exports/registry.js');
+  const { loadEnrichment } = await import('../io/exports/enrichment.js');
+  const { renderExport } = await import('../io/exports/render.js');
+  const profiles = exports.profiles.map((p) => resolveExportProfile(p));
+  const names = new Set<string>();
+  for (const p of profiles) {
+    if (names.has(p.fileName) || ['charges.csv', 'rejects.csv', 'manifest.json'].includes(p.fileName)) throw new DataError(`two outputs would be written to ${p.fileName}`, 'give each export profile its own file name');
+    names.add(p.fileName);
+  }
+  const prepared = profiles.map((profile) => {
+    const table = profile.enrichment?.file ?? exports.enrichment;
+    const enrichment = profile.enrichment && table ? loadEnrichment(table, profile.enrichment) : undefined;
+    const render = (lines: ChargeLine[], id: string) => renderExport(profile, { lines, runId: id, timezone: ruleset.timezone, ...(enrichment ? { enrichment } : {}) });
+    render(rated, 'check');
+    return render;
+  });
+  return (lines, id, out) => prepared.map((render) => {
+    const rendered = render(lines, id);
+    fs.writeFileSync(out.file(rendered.fileName), rendered.text);
+    return rendered.fileName;
+  });
 }
 
 function stateSummary(file: string, s: Settlement, lines: ChargeLine[]): NonNullable<Manifest['state']> {
