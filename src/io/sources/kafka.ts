@@ -14,7 +14,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Kafka, KafkaJSError, logLevel, type Consumer, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Consumer, type KafkaConfig, type SASLOptions } from 'kafkajs';
+// kafkajs is CommonJS: Node's ESM loader gives its exports only as the default object (named imports work under
+// vitest but fail in the real CLI, which test/e2e/kafka-runs.test.ts runs).
+const { Kafka, KafkaJSError, logLevel } = kafkajs;
+type Kafka = InstanceType<typeof Kafka>;
+type KafkaJSError = InstanceType<typeof KafkaJSError>;
 import { DataError, UsageError } from '../../cli/errors.js';
 import { mapSetting, textSetting, type Connection } from '../profile/profile.js';
 import type { InputFile } from './local-files.js';
