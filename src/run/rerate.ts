@@ -31,7 +31,7 @@ import type { Position } from '../wallet/position.js';
 import type { Entry, TopUp } from '../wallet/types.js';
 import { runWaterfall } from '../wallet/waterfall.js';
 import type { EngineOptions } from '../engine/duckdb/database.js';
-import { runRuleset } from './run.js';
+import { runRuleset, type RunOptions } from './run.js';
 import type { SettledEntry } from './settle.js';
 
 export interface RerateOptions {
@@ -40,6 +40,8 @@ export interface RerateOptions {
   mode: 'pair' | 'delta';
   dryRun: boolean;
   engine?: EngineOptions;
+  /** Where remote inputs come from (see RunOptions.sources). */
+  sources?: RunOptions['sources'];
 }
 
 export interface Movement {
@@ -64,7 +66,7 @@ export interface RerateResult {
 const DRAWS = ['drawdown', 'overdraft', 'commitment_drawdown'];
 
 export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: string[], opts: RerateOptions): Promise<RerateResult> {
-  const { lines: rated, hashes } = await rateAfresh(ruleset, inputs, opts.engine);
+  const { lines: rated, hashes } = await rateAfresh(ruleset, inputs, opts.engine, opts.sources);
   const inScope = (l: { period: string; account: string }) => l.period === opts.period && (!opts.accounts || opts.accounts.includes(l.account));
   const fresh: LineFacts[] = rated.filter(inScope);
   const closed = await store.rows(`SELECT period FROM closes WHERE period = ${q(opts.period)}`);
@@ -118,10 +120,10 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
 }
 
 /** The period's usage rated with no state and no outputs kept: its lines, and the inputs' hashes. */
-async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineOptions): Promise<{ lines: LineFacts[]; hashes: string[] }> {
+async function rateAfresh(ruleset: RulesetIR, inputs: string[], engine?: EngineOptions, sources?: RunOptions['sources']): Promise<{ lines: LineFacts[]; hashes: string[] }> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-rerate-'));
   try {
-    const { lines, manifest } = await runRuleset(ruleset, inputs, { out, format: 'csv', ...(engine ? { engine } : {}) });
+    const { lines, manifest } = await runRuleset(ruleset, inputs, { out, format: 'csv', ...(engine ? { engine } : {}), ...(sources ? { sources } : {}) });
     return {
       lines: lines.map((l) => ({
         lineId: l.lineId, account: l.account, period: l.period, periodStart: parseInstant(l.periodStart)!, charge: l.charge, meter: l.meter, dims: l.dims,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Database, type EngineOptions } from '../engine/duckdb/database.js';
 import type { InputFile } from '../io/sources/local-files.js';
-import { fetchInputs } from '../io/sources/inputs.js';
+import { fetchInputs, type RunInputs } from '../io/sources/inputs.js';
 import type { InputOrigin } from '../io/sources/source.js';
 import { Profile } from '../io/profile/profile.js';
 import { writeCharges, type ChargesFormat } from '../io/sinks/charges-file.js';
@@ -47,6 +47,8 @@ export interface RunOptions {
   withContracts?: (contracts: ContractTerms[]) => RulesetIR;
   /** Export profiles to write beside the charges (built-in names or YAML files), and their enrichment table. */
   exports?: { profiles: string[]; enrichment?: string };
+  /** Inputs already fetched (a diff rates the same fetched usage twice); otherwise the arguments are fetched. */
+  prefetched?: RunInputs;
   /** Where remote inputs (s3://, kafka://, api://, snowflake://) are fetched from, and how. */
   sources?: { profile: Profile; since?: string; until?: string; s3Endpoint?: string };
   /** Called with a short status while the run progresses (the CLI shows it on a spinner). */
@@ -141,7 +143,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       if (contracts.length) ruleset = opts.withContracts(contracts);
     }
     db = await Database.open(opts.engine);
-    const fetched = await fetchInputs(inputArgs, {
+    const fetched = opts.prefetched ?? await fetchInputs(inputArgs, {
       tempDir: out.staging,
       declared: ruleset.input.format,
       profile: opts.sources?.profile ?? Profile.empty(),

@@ -287,4 +287,15 @@ describe('tally run on s3 inputs', () => {
     const body = await client.send(new GetObjectCommand({ Bucket: 'out', Key: 'runs/2026-10/charges.csv' }));
     expect(await body.Body!.transformToString()).toBe(fs.readFileSync(path.join(local, 'charges.csv'), 'utf8'));
   });
+  it('tally diff fetches s3:// usage once and rates it with both rulesets', async () => {
+    await put('data', 'diff/usage.csv', fs.readFileSync(path.join(ROOT, 'fixtures/usage/cloud-api.csv')));
+    const { TALLY_PROFILE: _unused, ...baseEnv } = savedEnv;
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/tally.js'), 'diff', 'rulesets/examples/cloud-api.yaml', 'rulesets/examples/cloud-api.yaml', 's3://data/diff/*.csv', '--s3-endpoint', s3.endpoint, '--json'], {
+      cwd: ROOT, encoding: 'utf8', env: { ...baseEnv, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { totals: { currency: string; old: string; new: string }[] };
+    expect(report.totals.length).toBeGreaterThan(0);
+    for (const t of report.totals) expect(t.new).toBe(t.old);
+  });
 });

@@ -10,6 +10,8 @@ import { renderHtml, renderJson, renderMarkdown, renderText } from '../../diff/r
 import { dec } from '../../pricing/index.js';
 import type { RulesetIR } from '../../ruleset/ir.js';
 import { runRuleset } from '../../run/run.js';
+import { fetchInputs, type RunInputs } from '../../io/sources/inputs.js';
+import { sourceOptions } from './source-options.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadRulesetSource } from './load-ruleset.js';
 
@@ -19,10 +21,10 @@ function percentOption(v: unknown, name: string) {
   return dec(String(v));
 }
 
-async function rate(ruleset: RulesetIR, inputs: string[]): Promise<DiffLine[]> {
+async function rate(ruleset: RulesetIR, inputs: string[], prefetched: RunInputs | null): Promise<DiffLine[]> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-diff-'));
   try {
-    const { lines } = await runRuleset(ruleset, inputs, { out, format: 'csv' });
+    const { lines } = await runRuleset(ruleset, inputs, { out, format: 'csv', ...(prefetched ? { prefetched } : {}) });
     return lines.map((l) => ({ account: l.account, period: l.period, charge: l.charge, dimension: l.dimensionLabel, currency: l.currency, amount: l.priced.amount }));
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
@@ -34,7 +36,19 @@ export async function diffCommand(oldSpec: string, newSpec: string, inputs: stri
   const threshold = percentOption(opts.threshold, '--threshold') ?? dec(10);
   const oldRuleset = loadRulesetSource(oldSpec);
   const newRuleset = loadRulesetSource(newSpec);
-  const report = compareLines(await rate(oldRuleset, inputs), await rate(newRuleset, inputs), {
+  // Remote usage is fetched once and rated by both rulesets: both see the same events (a stream or a table may grow).
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-diff-inputs-'));
+  let before: DiffLine[];
+  let after: DiffLine[];
+  try {
+    const sameFormat = oldRuleset.input.format === newRuleset.input.format;
+    const prefetched = sameFormat ? await fetchInputs(inputs, { tempDir: spool, declared: newRuleset.input.format, ...sourceOptions(opts) }) : null;
+    before = await rate(oldRuleset, inputs, prefetched);
+    after = await rate(newRuleset, inputs, prefetched);
+  } finally {
+    fs.rmSync(spool, { recursive: true, force: true });
+  }
+  const report = compareLines(before, after, {
     old: { name: oldRuleset.name, version: oldRuleset.version, source: oldSpec },
     new: { name: newRuleset.name, version: newRuleset.version, source: newSpec },
     inputs,

@@ -1,4 +1,5 @@
 /** `tally rerate INPUT... --period P [--ruleset R] [--accounts a,b] [--mode pair|delta] --out DIR`. */
+import { sourceOptions } from './source-options.js';
 import fs from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { OutputDir } from '../../io/sinks/output-dir.js';
@@ -35,7 +36,7 @@ export async function rerateCommand(inputs: string[], opts: Record<string, unkno
     const ruleset = loadRulesetSource(rulesetSpec, contracts.length ? { extraContracts: contracts } : {});
     const out = new OutputDir(String(opts.out));
     try {
-      const r = await rerate(store, ruleset, inputs, { period, accounts, mode, dryRun });
+      const r = await rerate(store, ruleset, inputs, { period, accounts, mode, dryRun, sources: sourceOptions(opts) });
       fs.writeFileSync(out.file('adjustments.csv'), stringify([
         ['adjustment_id', 'kind', 'line_id', 'account_id', 'period', 'charge', 'dimension', 'amount', 'covered_by_commitment', 'covered_by_credits', 'overage', 'currency'],
         ...r.adjustments.map((a) => [a.adjustmentId, a.kind, a.lineId, a.account, a.period, a.charge, a.dimension, money(a.amount, a.currency), money(a.coveredByCommitment, a.currency),
