@@ -34,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'charges file format').choices(['csv', 'jsonl', 'parquet']).default('csv'))
     .option('--rated-events', 'also write rated-events.parquet (each event with its allocated charge)')
     .option('--export <profile>', 'also write the lines in the import shape of a billing system: netsuite, salesforce-billing, salesforce-revenue-cloud, workday, sage-intacct, generic-csv, generic-jsonl, or a YAML profile file (repeatable, or comma-separated)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)])
+    .option('--load <table>', 'after the run, merge its lines into a warehouse table: snowflake://CONNECTION/DB.SCHEMA.TABLE (repeatable; keyed by line id, so a repeat never duplicates)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--export-enrichment <file>', 'CSV of per-account values export profiles need (subscription or contract line ids)')
     .option('--max-reject-rate <percent>', 'fail (writing nothing) when more than this percentage of rows is rejected')
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 2.5GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')

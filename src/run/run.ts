@@ -47,6 +47,8 @@ export interface RunOptions {
   withContracts?: (contracts: ContractTerms[]) => RulesetIR;
   /** Export profiles to write beside the charges (built-in names or YAML files), and their enrichment table. */
   exports?: { profiles: string[]; enrichment?: string };
+  /** Warehouse tables to merge the lines into after the run commits (`snowflake://CONNECTION/DB.SCHEMA.TABLE`). */
+  load?: string[];
   /** Inputs already fetched (a diff rates the same fetched usage twice); otherwise the arguments are fetched. */
   prefetched?: RunInputs;
   /** Where remote inputs (s3://, kafka://, api://, snowflake://) are fetched from, and how. */
@@ -199,7 +201,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       writeBalances(out.file('balances.csv'), settlement.balances);
       writeTopUps(out.file('top-ups.csv'), settlement.topUps);
     }
-    const exportFiles = writeExports ? writeExports(lines, settlement?.txnId ?? runId(ruleset, files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }))), out) : [];
+    const id = settlement?.txnId ?? runId(ruleset, files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes })));
+    const exportFiles = writeExports ? writeExports(lines, id, out) : [];
     lap('write');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
@@ -211,6 +214,13 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       say(`publishing to ${remoteOut}`);
       const { uploadOutputDir } = await import('../io/sinks/s3.js');
       await uploadOutputDir(localOut, remoteOut, { profile: opts.sources?.profile ?? Profile.empty(), ...(opts.sources?.s3Endpoint ? { s3Endpoint: opts.sources.s3Endpoint } : {}) });
+    }
+    // After the state commit and the outputs: a load that fails is repeated by running again (a repeated run
+    // rewrites its outputs, and the MERGE on line ids never duplicates).
+    for (const target of opts.load ?? []) {
+      say(`loading ${lines.length} lines into ${target}`);
+      const { loadLinesToSnowflake } = await import('../io/sinks/snowflake.js');
+      await loadLinesToSnowflake(target, lines, { runId: id, ruleset: ruleset.name, rulesetVersion: ruleset.version }, opts.sources?.profile ?? Profile.empty());
     }
     return { manifest, lines };
   } catch (e) {

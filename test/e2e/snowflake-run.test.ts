@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tally, tempDir, write } from '../helpers/cli.js';
-import { SnowflakeServer } from '../helpers/snowflake-server.js';
+import { boundRows, SnowflakeServer, statementAnswer } from '../helpers/snowflake-server.js';
 
 const run = promisify(execFile);
 const RULESET = 'rulesets/examples/cloud-api.yaml';
@@ -30,7 +30,10 @@ describe('tally run snowflake://', () => {
     server = await new SnowflakeServer({
       account: 'XY12345',
       users: { TALLY: { publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() } },
-      answer: () => ({ columns: header.map((name) => ({ name, type: 'text' as const })), rows: rows.map((r) => r.map((v) => (v === '' ? null : v))) }),
+      // A SELECT gets the table's rows; the sink's statements (CREATE, BEGIN, INSERT, MERGE, COMMIT) their status.
+      answer: (q) => (/^\s*SELECT/i.test(q.sqlText)
+        ? { columns: header.map((name) => ({ name, type: 'text' as const })), rows: rows.map((r) => r.map((v) => (v === '' ? null : v))) }
+        : statementAnswer(q, { inserted: 0, updated: 0 })),
     }).start();
   });
   afterAll(async () => {
@@ -59,4 +62,21 @@ describe('tally run snowflake://', () => {
     expect(manifest).toContain('snowflake://warehouse/USAGE.RAW.EVENTS');
     expect(manifest).not.toContain('PRIVATE KEY');
   });
+
+  it("--load merges the run's lines into a Snowflake table, keyed by line id", async () => {
+    const profile = write(dir, 'load.yaml', `connections:
+  warehouse: { type: snowflake, access_url: "${server.url}", account: XY12345, username: TALLY, private_key: { file: "${keyFile}" } }
+`);
+    const out = path.join(dir, 'load');
+    server.queries.length = 0;
+    await run(process.execPath, [path.join(ROOT, 'bin/tally.js'), 'run', RULESET, 'fixtures/usage/cloud-api.csv', '--profile', profile, '--out', out, '--no-state', '-q',
+      '--load', 'snowflake://warehouse/BILLING.PUBLIC.CHARGES'], { cwd: ROOT });
+    const verbs = server.queries.map((q) => /^\s*(\w+)/.exec(q.sqlText)![1]!.toUpperCase());
+    expect(verbs).toEqual(['CREATE', 'CREATE', 'BEGIN', 'INSERT', 'MERGE', 'COMMIT']);
+    const staged = boundRows(server.queries.find((q) => /^\s*INSERT/i.test(q.sqlText))!);
+    const charges = parse(fs.readFileSync(path.join(out, 'charges.csv')), { columns: true }) as Record<string, string>[];
+    expect(staged).toHaveLength(charges.length);
+    expect(new Set(staged.map((r) => r[0])).size).toBe(charges.length); // one row per line id
+  });
 });
+

@@ -4,7 +4,9 @@
  * programmatic access token, OAuth token), query requests answered in the JSON result format (rowtype + an
  * inline first rowset + further chunks downloaded from this same server, gzip-encoded as cloud storage serves
  * them), telemetry, heartbeat and session delete. It records the SQL text, binds and statement parameters it
- * received, and can be told to fail a query or to drop the connection part-way through a response.
+ * received (array binds too: one array of values per placeholder), and can be told to fail a query or to drop the
+ * connection part-way through a response. `statementAnswer` answers DDL, DML and transaction statements with the
+ * result Snowflake sends for them (a status, or the DML row counts the driver sums in getNumUpdatedRows).
  *
  * No Snowflake emulator exists; this is the protocol as the driver (v3.3) reads it, not Snowflake's semantics:
  * the test decides what each query returns.
@@ -27,14 +29,23 @@ export interface SfColumn {
 export type SfRow = (string | null)[];
 
 export type QueryAnswer =
-  | { columns: SfColumn[]; rows: SfRow[] | { count: number; row: (i: number) => SfRow } }
+  | {
+      columns: SfColumn[];
+      rows: SfRow[] | { count: number; row: (i: number) => SfRow };
+      /** Snowflake's statement type (default 0x1000, a SELECT); the driver counts updated rows only for DML (0x3000–0x3fff). */
+      statementTypeId?: number;
+    }
   | { error: { code: string; message: string; sqlState: string } };
 
 export interface ReceivedQuery {
   sqlText: string;
-  /** The binds as the driver sent them: position (1-based, as text) → { type, value }. */
+  /** The binds as the driver sent them: position (1-based, as text) → { type, value }; with array binds, value is one array per placeholder. */
   bindings: Record<string, { type: string; value: unknown }> | undefined;
   parameters: Record<string, unknown> | undefined;
+  /** The driver's id for the request; a resend (after a lost response) carries the same one. */
+  requestId: string | null;
+  /** A resend of a request already answered: Snowflake runs a request id once and answers again, and so does this server. */
+  resent: boolean;
 }
 
 export interface SfUser {
@@ -94,6 +105,7 @@ export class SnowflakeServer {
   private readonly server: http.Server;
   private readonly sessions = new Map<string, string>(); // session token → user
   private readonly chunks = new Map<string, { body: Buffer; key: string }>();
+  private readonly answered = new Map<string, QueryAnswer>(); // request id → answer, for resends
   private nextId = 1;
 
   constructor(private readonly opts: SnowflakeServerOptions) {
@@ -122,7 +134,7 @@ export class SnowflakeServer {
     if (req.method === 'GET' && url.pathname.startsWith('/chunks/')) return this.chunk(url.pathname, req, res);
     const user = this.sessionUser(req);
     if (!user) return json(res, 200, { success: false, code: '390104', message: 'Session no longer exists.  New login required to access the service.', data: null });
-    if (req.method === 'POST' && url.pathname === '/queries/v1/query-request') return this.query(body, res);
+    if (req.method === 'POST' && url.pathname === '/queries/v1/query-request') return this.query(url, body, res);
     if (req.method === 'POST' && url.pathname === '/telemetry/send') {
       this.telemetryEvents += 1;
       return json(res, 200, { success: true, data: 'Log Received', code: null, message: null });
@@ -184,12 +196,15 @@ export class SnowflakeServer {
     });
   }
 
-  private query(body: unknown, res: http.ServerResponse): void {
+  private query(url: URL, body: unknown, res: http.ServerResponse): void {
     const b = body as { sqlText: string; bindings?: ReceivedQuery['bindings']; parameters?: Record<string, unknown> };
-    const q: ReceivedQuery = { sqlText: b.sqlText, bindings: b.bindings, parameters: b.parameters };
+    const requestId = url.searchParams.get('requestId');
+    const earlier = requestId === null ? undefined : this.answered.get(requestId);
+    const q: ReceivedQuery = { sqlText: b.sqlText, bindings: b.bindings, parameters: b.parameters, requestId, resent: earlier !== undefined };
     this.queries.push(q);
     const queryId = `01b0${crypto.randomUUID().slice(4)}`;
-    const answer = (this.opts.answer ?? defaultAnswer)(q);
+    const answer = earlier ?? (this.opts.answer ?? defaultAnswer)(q);
+    if (requestId !== null) this.answered.set(requestId, answer);
     if ('error' in answer) {
       return json(res, 200, {
         success: false,
@@ -250,7 +265,7 @@ export class SnowflakeServer {
         finalRoleName: 'TALLY',
         numberOfBinds: q.bindings ? Object.keys(q.bindings).length : 0,
         arrayBindSupported: false,
-        statementTypeId: 4096,
+        statementTypeId: answer.statementTypeId ?? 0x1000,
         version: 1,
         sendResultTime: Date.now(),
         queryResultFormat: 'json',
@@ -288,6 +303,48 @@ export class SnowflakeServer {
 
 function defaultAnswer(): QueryAnswer {
   return { columns: [{ name: '1', type: 'fixed' }], rows: [['1']] };
+}
+
+/** The rows a query bound: array binds (one array per placeholder) turned back into rows; plain binds as one row. */
+export function boundRows(q: ReceivedQuery): (string | null)[][] {
+  const positions = Object.keys(q.bindings ?? {}).map(Number).sort((a, b) => a - b);
+  if (!positions.length) return [];
+  const values = positions.map((p) => q.bindings![String(p)]!.value);
+  if (!Array.isArray(values[0])) return [values as (string | null)[]];
+  const columns = values as (string | null)[][];
+  return columns[0]!.map((_, row) => columns.map((c) => c[row] ?? null));
+}
+
+/** Statement types as Snowflake reports them; the driver reads only the DML range (rows inserted/updated). */
+const STATEMENT_TYPE = { insert: 0x3100, merge: 0x3400, ddl: 0x6000, transaction: 0x5000 } as const;
+
+const status = (text: string, statementTypeId: number): QueryAnswer => ({ columns: [{ name: 'status', type: 'text' }], rows: [[text]], statementTypeId });
+
+/**
+ * What Snowflake answers to the statements of a load: CREATE and transaction statements a status row, an INSERT
+ * the rows it bound, a MERGE the counts the test gives (the server does not run SQL, so it cannot know them).
+ * Anything else gets the default one-row answer.
+ */
+export function statementAnswer(q: ReceivedQuery, merge: { inserted: number; updated: number } = { inserted: 0, updated: 0 }): QueryAnswer {
+  const verb = /^\s*(\w+)/.exec(q.sqlText)?.[1]?.toUpperCase();
+  switch (verb) {
+    case 'CREATE':
+      return status('Statement executed successfully.', STATEMENT_TYPE.ddl);
+    case 'BEGIN':
+    case 'COMMIT':
+    case 'ROLLBACK':
+      return status('Statement executed successfully.', STATEMENT_TYPE.transaction);
+    case 'INSERT':
+      return { columns: [{ name: 'number of rows inserted', type: 'fixed' }], rows: [[String(boundRows(q).length)]], statementTypeId: STATEMENT_TYPE.insert };
+    case 'MERGE':
+      return {
+        columns: [{ name: 'number of rows inserted', type: 'fixed' }, { name: 'number of rows updated', type: 'fixed' }],
+        rows: [[String(merge.inserted), String(merge.updated)]],
+        statementTypeId: STATEMENT_TYPE.merge,
+      };
+    default:
+      return defaultAnswer();
+  }
 }
 
 /** Sends the headers and half the body, then cuts the connection: what a network failure mid-transfer looks like. */
