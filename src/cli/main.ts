@@ -126,7 +126,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('show the compiled plan as readable steps')
     .argument('<ruleset>', 'ruleset YAML file')
     .option('--sql', 'also print the SQL each step runs')
-    .action(async (ruleset: string, opts: { sql?: boolean }) => {
+    .option('--engine <name>', 'SQL engine of --sql: duckdb (default) or snowflake (pushdown script over a source table)')
+    .action(async (ruleset: string, opts: { sql?: boolean; engine?: string }) => {
       const { explainCommand } = await import('./commands/explain.js');
       set(await explainCommand(ruleset, opts));
     });

@@ -9,8 +9,11 @@ import { getStage } from '../stages/registry.js';
 import { formatFieldType } from '../stages/field-types.js';
 import { buildEvents } from '../run/mediate.js';
 import { chargeLinesSql } from './metering-sql.js';
+import { compileSnowflakePlan, renderSnowflakeScript, snowflakeExplainOptions } from './snowflake-plan.js';
 
-export async function explainPlan(ruleset: RulesetIR, withSql: boolean): Promise<string> {
+export type ExplainEngine = 'duckdb' | 'snowflake';
+
+export async function explainPlan(ruleset: RulesetIR, withSql: boolean, engine: ExplainEngine = 'duckdb'): Promise<string> {
   const out: string[] = [];
   const step = (n: number, text: string) => out.push(`${String(n).padStart(2)}. ${text}`);
   let n = 1;
@@ -31,7 +34,11 @@ export async function explainPlan(ruleset: RulesetIR, withSql: boolean): Promise
     step(n++, `charge ${c.name} on ${c.meter}: ${versions}${c.pricing.included.gt(0) ? `, first ${c.pricing.included.toFixed()} included` : ''}${mods ? `, modifiers ${mods}` : ''}${c.pricing.minimum ? `, minimum ${c.pricing.minimum.toFixed()}` : ''}${c.pricing.maximum ? `, maximum ${c.pricing.maximum.toFixed()}` : ''}; round ${c.pricing.rounding} to ${c.pricing.minorUnits} decimals`);
   }
   step(n++, `write charges (${ruleset.outputs.charges.columns.map((c) => c.name).join(', ')}), rejects.csv, manifest.json${ruleset.outputs.ratedEvents ? ', rated-events.parquet' : ''}`);
-  if (withSql) {
+  if (withSql && engine === 'snowflake') {
+    const options = snowflakeExplainOptions(ruleset);
+    const refs = Object.entries(options.referenceTables ?? {}).map(([stage, table]) => `, reference table of ${stage}: ${table}`).join('');
+    out.push('', `-- snowflake script over the source table ${options.source}${refs} (placeholder names)`, '', renderSnowflakeScript(compileSnowflakePlan(ruleset, options)).trimEnd());
+  } else if (withSql) {
     const db = await Database.open({ threads: 1 });
     try {
       const sample: InputFile = { name: 'input.csv', path: 'input.csv', format: 'csv', compression: 'none' };

@@ -5,18 +5,20 @@
  */
 import { emitSql, type TypedExpr } from '../expr/index.js';
 import { duckdbDialect } from '../expr/dialect.js';
-import { castText, quoteString, sqlType } from '../engine/duckdb/sql-types.js';
+import { quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import { getStage } from '../stages/registry.js';
 import { INTERNAL, OUTCOME_SEPARATOR, STATUS, type StageSqlContext } from '../stages/stage.js';
+import { duckdbPlanDialect } from './duckdb-plan-dialect.js';
+import type { PlanDialect } from './sql-dialect.js';
 
 export const ident = (name: string): string => duckdbDialect.quoteIdent(name);
 export const INTERNAL_COLUMNS: readonly string[] = Object.values(INTERNAL);
 
 /** The outcome text of the mediation chain as the columns of the events table. */
-export function outcomeColumns(): string {
-  const part = (i: number) => `nullif(split_part(${INTERNAL.outcome}, ${quoteString(OUTCOME_SEPARATOR)}, ${i}), '')`;
+export function outcomeColumns(plan: PlanDialect = duckdbPlanDialect): string {
+  const part = (i: number) => `nullif(${plan.splitPart(INTERNAL.outcome, OUTCOME_SEPARATOR, i)}, '')`;
   return `${part(1)} AS ${INTERNAL.status}, ${part(2)} AS ${INTERNAL.stage}, ${part(3)} AS ${INTERNAL.reason}, ${part(4)} AS ${INTERNAL.detail}`;
 }
 
@@ -66,9 +68,10 @@ function compressionOf(file: InputFile): string {
  * Types the input fields, in declared order: the first field that is missing (when required) or does not parse
  * decides the row's reject reason. A JSONL line that is not a JSON object is rejected as malformed_json.
  */
-export function typingSql(from: string, ruleset: RulesetIR): string {
+export function typingSql(from: string, ruleset: RulesetIR, plan: PlanDialect = duckdbPlanDialect): string {
+  const { ident, literal: quoteString } = plan;
   const fields = ruleset.input.fields;
-  const typed = fields.map((f) => (f.type.kind === 'string' ? null : `${castText(ident(f.name), f.type)} AS ${ident(`__typed_${f.name}`)}`)).filter(Boolean);
+  const typed = fields.map((f) => (f.type.kind === 'string' ? null : `${plan.castText(ident(f.name), f.type)} AS ${ident(`__typed_${f.name}`)}`)).filter(Boolean);
   const checks: [string, string, string | null][] = [['__malformed IS NOT NULL', '__malformed', null]];
   for (const f of fields) {
     const col = ident(f.name);
@@ -86,16 +89,17 @@ export function typingSql(from: string, ruleset: RulesetIR): string {
     FROM (SELECT *${typed.length ? `, ${typed.join(', ')}` : ''} FROM ${from}))`;
 }
 
-export function stageSqlContext(fields: readonly string[], label: string): StageSqlContext {
+export function stageSqlContext(fields: readonly string[], label: string, plan: PlanDialect = duckdbPlanDialect): StageSqlContext {
   return {
-    dialect: duckdbDialect,
+    dialect: plan.expr,
     fields,
-    ident,
-    literal: quoteString,
-    emit: (e: TypedExpr) => emitSql(e, duckdbDialect, ident),
-    sqlType,
-    castText,
+    ident: plan.ident,
+    literal: plan.literal,
+    emit: (e: TypedExpr) => emitSql(e, plan.expr, plan.ident),
+    sqlType: plan.sqlType,
+    castText: plan.castText,
     label,
+    plan,
   };
 }
 

@@ -4,12 +4,10 @@
  * (time-of-day band, version in force, percentage charge) are computed here, before aggregation.
  */
 import { emitSql } from '../expr/index.js';
-import { duckdbDialect } from '../expr/dialect.js';
-import { quoteString } from '../engine/duckdb/sql-types.js';
-import { localPeriodStart, periodBoundsSql, timeBandSql } from '../engine/duckdb/time-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
 import { INTERNAL, LIVE } from '../stages/stage.js';
-import { ident } from './mediation-sql.js';
+import { duckdbPlanDialect } from './duckdb-plan-dialect.js';
+import { EngineCapabilityError, type PlanDialect } from './sql-dialect.js';
 
 export const EVENTS_TABLE = '__events';
 
@@ -21,18 +19,19 @@ export interface LineColumns {
 }
 
 /** Events of one charge with their line keys: account, period, version, dimensions, value, time. */
-export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
-  const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, duckdbDialect, ident);
+export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR, plan: PlanDialect = duckdbPlanDialect): string {
+  const ident = plan.ident;
+  const emit = (e: NonNullable<MeterIR['value']>) => emitSql(e, plan.expr, ident);
   const t = ident(ruleset.input.eventTime);
-  const version = versionSql(charge, t, ident(ruleset.accountField));
-  const dims = meter.dimensions.map((d, i) => `CAST(${ident(d)} AS VARCHAR) AS __d${i}`);
+  const version = versionSql(charge, t, ident(ruleset.accountField), plan);
+  const dims = meter.dimensions.map((d, i) => `${plan.asText(ident(d))} AS __d${i}`);
   if (charge.timeOfDay) {
     const tod = charge.timeOfDay;
-    dims.push(`${timeBandSql(t, tod.timezone, tod.bands, tod.defaultBand)} AS __d${meter.dimensions.length}`);
+    dims.push(`${plan.timeBand(t, tod.timezone, tod.bands, tod.defaultBand)} AS __d${meter.dimensions.length}`);
   }
   const where = [LIVE, ...(meter.filter ? [`coalesce(${emit(meter.filter)}, false)`] : [])].join(' AND ');
   // Events carry only the local start of their period; UTC bounds and labels are computed per line.
-  return `SELECT CAST(${ident(ruleset.accountField)} AS VARCHAR) AS __account, ${localPeriodStart(t, meter.period, ruleset.timezone)} AS __local_start,
+  return `SELECT ${plan.asText(ident(ruleset.accountField))} AS __account, ${plan.localPeriodStart(t, meter.period, ruleset.timezone)} AS __local_start,
     ${version} AS __version${dims.map((d) => `, ${d}`).join('')},
     ${meter.value ? emit(meter.value) : 'NULL'} AS __value, ${t} AS __time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}
     ${charge.percentage ? `, ${emit(charge.percentage.amount)} AS __amount` : ''}
@@ -45,11 +44,11 @@ export function chargeEventsSql(ruleset: RulesetIR, meter: MeterIR, charge: Char
  * `__aux` carries the divisor of averages (count) and of time-weighted sums (seconds per unit), so the one
  * division happens in JavaScript, exactly, at the meter's scale.
  */
-export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string {
-  const events = chargeEventsSql(ruleset, meter, charge);
+export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR, plan: PlanDialect = duckdbPlanDialect): string {
+  const events = chargeEventsSql(ruleset, meter, charge, plan);
   const dimCount = charge.dimensions.length;
   const keys = ['__account', '__local_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)];
-  const period = periodBoundsSql('__local_start', meter.period, ruleset.timezone);
+  const period = plan.periodBounds('__local_start', meter.period, ruleset.timezone);
   const order = `__time, ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split}`;
   let source = `(${events})`;
   let quantity: string;
@@ -71,7 +70,13 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
       quantity = 'min(__value)';
       break;
     case 'latest':
-      quantity = `last(__value ORDER BY ${order})`;
+      if (plan.capabilities.orderedAggregates) {
+        quantity = `last(__value ORDER BY ${order})`;
+      } else {
+        // The same value through a window: the last reading of the line's group, in event order.
+        source = `(SELECT *, last_value(__value) OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __latest FROM ${source})`;
+        quantity = 'any_value(__latest)';
+      }
       break;
     case 'avg':
       quantity = 'sum(__value)';
@@ -80,7 +85,7 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
     case 'time_weighted_sum': {
       // Each reading holds until the next reading of the same series in the period, the last until the period end.
       const series = ['__account', '__local_start', '__version', ...Array.from({ length: dimCount }, (_, i) => `__d${i}`)].join(', ');
-      source = `(SELECT *, CAST(epoch(coalesce(lead(__time) OVER (PARTITION BY ${series} ORDER BY ${order}), ${period.end})) - epoch(__time) AS BIGINT) AS __seconds FROM ${source})`;
+      source = `(SELECT *, ${plan.secondsBetween('__time', `coalesce(lead(__time) OVER (PARTITION BY ${series} ORDER BY ${order}), ${period.end})`)} AS __seconds FROM ${source})`;
       quantity = 'sum(__value * __seconds)';
       aux = String(SECONDS[meter.timeUnit]);
       break;
@@ -88,16 +93,19 @@ export function chargeLinesSql(ruleset: RulesetIR, meter: MeterIR, charge: Charg
   }
   let eventAmount = '';
   if (charge.percentage) {
-    source = `(${percentageSql(charge, source, order)})`;
+    if (!plan.capabilities.percentageCharges) {
+      throw new EngineCapabilityError(plan.name, `the percentage charge ${charge.name}`, 'its per-event amounts need products with more decimals than the engine keeps exactly');
+    }
+    source = `(${percentageSql(charge, source, order, plan)})`;
     eventAmount = ', CAST(sum(__event_amount) AS VARCHAR) AS __event_amount';
   }
   const dimKeys = keys.slice(3);
   // The line id depends only on what identifies the line, so a re-run gives the same ids (computed here, vectorized).
-  const idParts = [quoteString(ruleset.name), '__account', `CAST(${period.start} AS VARCHAR)`, quoteString(charge.name), 'CAST(__version AS VARCHAR)', ...dimKeys.map((d) => `coalesce(${d}, chr(0))`)];
+  const idParts = [plan.literal(ruleset.name), '__account', plan.boundText(period.start), plan.literal(charge.name), 'CAST(__version AS VARCHAR)', ...dimKeys.map((d) => `coalesce(${d}, ${plan.nullChar})`)];
   // Every column is text (see Database.textRows); rows come ordered by chargeLinesOrder.
-  return `SELECT __account, CAST(${period.start} AS VARCHAR) AS __period_start, CAST(${period.end} AS VARCHAR) AS __period_end, ${period.label} AS __period,
+  return `SELECT __account, ${plan.boundText(period.start)} AS __period_start, ${plan.boundText(period.end)} AS __period_end, ${period.label} AS __period,
     CAST(__version AS VARCHAR) AS __version${dimKeys.map((d) => `, ${d}`).join('')}, __quantity, __aux${eventAmount ? ', __event_amount' : ''},
-    strftime(__at, '%Y-%m-%d %H:%M:%S.%f') AS __at, substr(sha256(concat_ws(chr(31), ${idParts.join(', ')})), 1, 24) AS __line_id
+    ${plan.eventTimeText('__at')} AS __at, ${plan.lineId(idParts)} AS __line_id
   FROM (SELECT ${keys.join(', ')}, CAST(${quantity} AS VARCHAR) AS __quantity, CAST(${aux} AS VARCHAR) AS __aux${eventAmount}, max(__time) AS __at
     FROM ${source} AS __e
     GROUP BY ${keys.join(', ')})`;
@@ -113,15 +121,15 @@ export function chargeLinesOrder(charge: ChargeIR): string {
  * the first `freeUnits` events of the group are free; then `freeAmount` of cumulative amount is free (the event
  * crossing it pays on its part above); a charged event pays clamp(chargeable × rate + fixedFee, min, max).
  */
-function percentageSql(charge: ChargeIR, source: string, order: string): string {
+function percentageSql(charge: ChargeIR, source: string, order: string, plan: PlanDialect): string {
   const version0 = charge.pricing.versions[0]!.model;
   if (version0.model !== 'percentage') throw new Error('percentage SQL for a non-percentage charge');
   const rules = version0;
-  const d = (x: { toFixed(): string }) => `CAST(${quoteString(x.toFixed())} AS DECIMAL(38, 12))`;
+  const d = (x: { toFixed(): string }) => `CAST(${plan.literal(x.toFixed())} AS DECIMAL(38, 12))`;
   const group = `__account, __local_start, __version, ${charge.dimensions.map((_, i) => `__d${i}`).join(', ') || '1'}`;
   const amount = 'CAST(__amount AS DECIMAL(38, 12))';
   const ranked = `SELECT *,
-      sum(CASE WHEN __n0 > ${rules.freeUnits} THEN ${amount} ELSE 0 END) OVER (PARTITION BY ${group} ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS __cum
+      sum(CASE WHEN __n0 > ${rules.freeUnits} THEN ${amount} ELSE 0 END) OVER (PARTITION BY ${group} ORDER BY ${order} ${plan.runningFrame}) AS __cum
     FROM (SELECT *, row_number() OVER (PARTITION BY ${group} ORDER BY ${order}) AS __n0 FROM ${source})`;
   const chargeable = `CASE WHEN __n0 <= ${rules.freeUnits} THEN 0 ELSE greatest(0, least(${amount}, __cum - ${d(rules.freeAmount)})) END`;
   let perEvent = `(${chargeable}) * ${d(rules.rate)} + ${d(rules.fixedFee)}`;
@@ -134,30 +142,26 @@ function percentageSql(charge: ChargeIR, source: string, order: string): string 
  * Index of the price version in force at event time `t` for `account`: the account's contract terms from their
  * first effective instant on, the rate card's versions otherwise.
  */
-export function versionSql(charge: ChargeIR, t: string, account: string): string {
+export function versionSql(charge: ChargeIR, t: string, account: string, plan: PlanDialect = duckdbPlanDialect): string {
   const rateCard = charge.versionStarts.length
-    ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= TIMESTAMP ${quoteString(s)} THEN ${i}`).join(' ')} ELSE 0 END`
+    ? `CASE ${charge.versionStarts.map((s, i) => ({ s, i: i + 1 })).reverse().map(({ s, i }) => `WHEN ${t} >= ${plan.timestampLiteral(s)} THEN ${i}`).join(' ')} ELSE 0 END`
     : '0';
   if (!charge.accountVersions.length) return rateCard;
   const contracts = charge.accountVersions.slice().reverse()
-    .map((v) => `WHEN CAST(${account} AS VARCHAR) = ${quoteString(v.account)} AND ${t} >= TIMESTAMP ${quoteString(v.from)} THEN ${v.version}`);
+    .map((v) => `WHEN ${plan.asText(account)} = ${plan.literal(v.account)} AND ${t} >= ${plan.timestampLiteral(v.from)} THEN ${v.version}`);
   return `CASE ${contracts.join(' ')} ELSE ${rateCard} END`;
 }
 
 /** Events of a charge whose dimension values the price matrix of their version does not list (when it has no default). */
-export function matrixGuardCondition(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR): string | null {
+export function matrixGuardCondition(ruleset: RulesetIR, meter: MeterIR, charge: ChargeIR, plan: PlanDialect = duckdbPlanDialect): string | null {
   const g = charge.matrixGuard;
   if (!g) return null;
-  const emit = (e: NonNullable<MeterIR['filter']>) => emitSql(e, duckdbDialect, ident);
-  const unknownIn = (v: { dimensions: string[]; combinations: string[][] } | null) => {
-    if (!v) return 'false';
-    const one = v.dimensions.length === 1;
-    const key = one ? `CAST(${ident(v.dimensions[0]!)} AS VARCHAR)` : `row(${v.dimensions.map((d) => `CAST(${ident(d)} AS VARCHAR)`).join(', ')})`;
-    const combos = v.combinations.map((c) => (one ? quoteString(c[0]!) : `row(${c.map(quoteString).join(', ')})`));
-    return `(${key} IS NULL OR ${key} NOT IN (${combos.join(', ') || 'NULL'}))`;
-  };
+  const ident = plan.ident;
+  const emit = (e: NonNullable<MeterIR['filter']>) => emitSql(e, plan.expr, ident);
+  const unknownIn = (v: { dimensions: string[]; combinations: string[][] } | null) =>
+    v ? plan.notAmong(v.dimensions.map((d) => plan.asText(ident(d))), v.combinations) : 'false';
   const unknown = g.byVersion.length === 1
     ? unknownIn(g.byVersion[0]!)
-    : `(CASE ${versionSql(charge, ident(ruleset.input.eventTime), ident(ruleset.accountField))} ${g.byVersion.map((v, i) => `WHEN ${i} THEN ${unknownIn(v)}`).join(' ')} END)`;
+    : `(CASE ${versionSql(charge, ident(ruleset.input.eventTime), ident(ruleset.accountField), plan)} ${g.byVersion.map((v, i) => `WHEN ${i} THEN ${unknownIn(v)}`).join(' ')} END)`;
   return meter.filter ? `coalesce(${emit(meter.filter)}, false) AND ${unknown}` : unknown;
 }

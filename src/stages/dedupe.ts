@@ -56,5 +56,21 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
   WHERE __rank > 1) AS __d
 WHERE ${table}.rowid = __d.__rid`;
   },
+  /**
+   * The same decision as one SELECT, for engines that run the chain as a single query (Snowflake): live rows with
+   * a key are ranked in file, line and part order within their key; every later one is a duplicate (same payload
+   * as the first) or a conflict. Windows carry every row, so on DuckDB the in-place UPDATE above is preferred.
+   */
+  toSql(b, from, ctx) {
+    const keyList = b.key.map((k) => ctx.ident(k)).join(', ');
+    const notNull = b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ');
+    const payload = `hash(${ctx.fields.map((f) => ctx.ident(f)).join(', ')})`;
+    const window = `OVER (PARTITION BY ${keyList}, (${LIVE}) ORDER BY ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split})`;
+    return `SELECT * EXCLUDE (__rank, __payload, __first_payload) REPLACE (
+    CASE WHEN ${LIVE} AND ${notNull} AND __rank > 1 THEN CASE WHEN __payload = __first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
+      ELSE ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} END ELSE ${INTERNAL.outcome} END AS ${INTERNAL.outcome})
+  FROM (SELECT *, row_number() ${window} AS __rank, ${payload} AS __payload, first_value(${payload}) ${window} AS __first_payload
+    FROM ${from})`;
+  },
   explain: (b) => `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}`,
 };

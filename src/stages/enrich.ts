@@ -42,6 +42,7 @@ export const enrichStage: StageDefinition<EnrichBody> = {
   }),
   rejects: true,
   barrier: false,
+  reordersRows: true, // a hash join: rows leave in the order of the join, not of the file
   compile(raw, ctx) {
     const key = raw.key as string;
     let ok = true;
@@ -84,7 +85,9 @@ export const enrichStage: StageDefinition<EnrichBody> = {
   },
   toSql(b, from, ctx) {
     const columns = b.fields.map((f) => ctx.ident(f.name)).join(', ');
-    const table = `(SELECT CAST(${ctx.ident(b.on)} AS VARCHAR) AS __ref_key, ${columns} FROM ${referenceReader(b, ctx.literal)})`;
+    // DuckDB reads the file; an engine that reads tables names the staged copy (see plan/snowflake-plan.ts).
+    const reader = ctx.referenceTable ? ctx.referenceTable(b) : referenceReader(b, ctx.literal);
+    const table = `(SELECT CAST(${ctx.ident(b.on)} AS VARCHAR) AS __ref_key, ${columns} FROM ${reader})`;
     const value = (f: EnrichBody['fields'][number]) => {
       const typed = ctx.castText(`CAST(__ref.${ctx.ident(f.name)} AS VARCHAR)`, f.type);
       const fallback = b.unmatched === 'default' && b.defaults[f.name] !== undefined ? ctx.castText(ctx.literal(b.defaults[f.name]!), f.type) : 'NULL';

@@ -86,7 +86,7 @@ export const splitStage: StageDefinition<SplitBody> = {
     const replaced = [...b.fields].filter(([k]) => ctx.fields.includes(k)).map(([k, t]) => column(k, t));
     const added = [...b.fields].filter(([k]) => !ctx.fields.includes(k)).map(([k, t]) => column(k, t));
     return `SELECT * EXCLUDE (__i) REPLACE (${[...replaced, `CAST(__s.__i AS INTEGER) AS ${INTERNAL.split}`].join(', ')})${added.map((a) => `, ${a}`).join('')}
-  FROM ${from} JOIN range(${n}) AS __s(__i) ON __s.__i = 0 OR ${LIVE}`;
+  FROM ${from} JOIN ${ctx.plan.series(n)} ON __s.__i = 0 OR ${LIVE}`;
   },
   explain: (b) => `split each transaction into ${b.children.length} events setting ${[...b.fields.keys()].join(', ')}`,
 };

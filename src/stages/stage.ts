@@ -13,6 +13,8 @@ import type { SqlDialect } from '../expr/dialect.js';
 import type { TypedExpr } from '../expr/index.js';
 import type { FieldType } from '../ruleset/ir.js';
 import type { Spec } from '../ruleset/spec.js';
+import type { PlanDialect } from '../plan/sql-dialect.js';
+import type { EnrichBody } from './enrich.js';
 
 export const INTERNAL = {
   file: '__file',
@@ -61,6 +63,10 @@ export interface StageSqlContext {
   /** Strict text-to-type conversion: NULL when the text is not exactly a value of the type (no silent rounding). */
   castText(textSql: string, type: FieldType): string;
   label: string;
+  /** The engine's plan dialect, for the few stage pieces beyond expressions (split's series of children). */
+  plan: PlanDialect;
+  /** Enrich: the relation holding a reference table, when the engine reads tables rather than files. */
+  referenceTable?(body: EnrichBody): string;
 }
 
 export interface StageDefinition<Body = unknown> {
@@ -74,6 +80,11 @@ export interface StageDefinition<Body = unknown> {
    * identities (split, whose parts keep their transaction's line).
    */
   barrier: boolean;
+  /**
+   * The stage's SQL may change the order of rows (a join). Rows must still be in file order when the first table
+   * is materialized, since CSV line numbers come from its row ids: such a stage materializes before it runs.
+   */
+  reordersRows?: boolean;
   compile(raw: Record<string, unknown>, ctx: StageCompileContext): Body | undefined;
   /** A SELECT over relation `from` that keeps the internal columns (every stage has this or `toUpdateSql`). */
   toSql?(body: Body, from: string, ctx: StageSqlContext): string;

@@ -4,18 +4,17 @@
  * The session time zone is set to UTC on connect, so TIMESTAMPTZ casts do not depend on the machine.
  */
 import type { Period, TimeBand } from '../../ruleset/ir.js';
-import { duckdbDialect } from '../../expr/dialect.js';
+import { duckdbDialect, type SqlDialect } from '../../expr/dialect.js';
 import { isUtcZone } from '../../expr/time-zones.js';
-import { quoteString } from './sql-types.js';
 
 /** Wall-clock time in `tz` of the UTC timestamp `ts` (the expression language's conversion, plain for UTC). */
-export function toLocal(ts: string, tz: string): string {
-  return isUtcZone(tz) ? ts : duckdbDialect.toLocal(ts, tz);
+export function toLocal(ts: string, tz: string, dialect: SqlDialect = duckdbDialect): string {
+  return isUtcZone(tz) ? ts : dialect.toLocal(ts, tz);
 }
 
 /** UTC instant of the wall-clock time `local` in `tz`. */
-export function fromLocal(local: string, tz: string): string {
-  return isUtcZone(tz) ? local : duckdbDialect.fromLocal(local, tz);
+export function fromLocal(local: string, tz: string, dialect: SqlDialect = duckdbDialect): string {
+  return isUtcZone(tz) ? local : dialect.fromLocal(local, tz);
 }
 
 const INTERVAL: Record<Period, string> = {
@@ -59,16 +58,20 @@ function periodLabelSql(local: string, period: Period): string {
   }
 }
 
-/** The band name of each event: the first band whose schedule holds at the event's local time, else the default. */
-export function timeBandSql(ts: string, tz: string, bands: TimeBand[], defaultBand: string): string {
-  const local = toLocal(ts, tz);
-  const minuteOfDay = `(hour(${local}) * 60 + minute(${local}))`;
+/**
+ * The band name of each event: the first band whose schedule holds at the event's local time, else the default.
+ * Spelled through an expression dialect, so other engines share it (DuckDB: `hour(…)`, `isodow(…)`).
+ */
+export function timeBandSql(ts: string, tz: string, bands: TimeBand[], defaultBand: string, dialect: SqlDialect = duckdbDialect): string {
+  const local = toLocal(ts, tz, dialect);
+  const quote = (text: string) => dialect.quoteString(text);
+  const minuteOfDay = `(${dialect.timePart('hour', local)} * 60 + ${dialect.timePart('minute', local)})`;
   const whens = bands.flatMap((b) =>
     b.rules.map((r) => {
       const days = [...new Set(r.days)].sort().join(', ');
       const range = `${minuteOfDay} >= ${r.fromMinute} AND ${minuteOfDay} < ${r.toMinute}`;
-      return `WHEN isodow(${local}) IN (${days}) AND ${range} THEN ${quoteString(b.name)}`;
+      return `WHEN ${dialect.timePart('weekday', local)} IN (${days}) AND ${range} THEN ${quote(b.name)}`;
     }),
   );
-  return whens.length ? `CASE ${whens.join(' ')} ELSE ${quoteString(defaultBand)} END` : quoteString(defaultBand);
+  return whens.length ? `CASE ${whens.join(' ')} ELSE ${quote(defaultBand)} END` : quote(defaultBand);
 }
