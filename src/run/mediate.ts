@@ -109,7 +109,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
   for (const [i, stage] of ruleset.stages.entries()) {
     const def = getStage(stage.kind)!;
     const ctx = stageSqlContext(fields, stage.label);
-    if (def.barrier && table === null) await materialize(`__stage_${i}`);
+    if ((def.barrier && table === null) || (def.reordersRows && first === null)) await materialize(`__stage_${i}`);
     if (table !== null && def.toUpdateSql) {
       await exec(def.toUpdateSql(stage.body, table, ctx));
     } else if (table !== null && def.outcome) {
