@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--load <table>', 'after the run, merge its lines into a warehouse table: snowflake://CONNECTION/DB.SCHEMA.TABLE (repeatable; keyed by line id, so a repeat never duplicates)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--export-enrichment <file>', 'CSV of per-account values export profiles need (subscription or contract line ids)')
     .option('--max-reject-rate <percent>', 'fail (writing nothing) when more than this percentage of rows is rejected')
+    .addOption(new Option('--engine <engine>', 'where mediation and metering run: duckdb (here) or snowflake (inside Snowflake, over one snowflake://CONNECTION/DB.SCHEMA.TABLE; only counts, rejects and lines come back)').choices(['duckdb', 'snowflake']).default('duckdb'))
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 2.5GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')
     .option('--temp-dir <dir>', 'where DuckDB spills when a run is larger than its memory limit (default: the system temp directory)')
     .option('--threads <n>', 'DuckDB threads (default: all cores)')

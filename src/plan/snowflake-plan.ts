@@ -8,6 +8,7 @@
  *   1. `session`         ALTER SESSION: UTC, and one text layout for native timestamp columns;
  *   2. `reference:<stage>` per enrich stage: keys repeated in its staged table (must return no rows: the join
  *                       would multiply events, and DuckDB refuses such a table before a run too);
+ *      `checksum`        only with the `checksum` option (a run's fingerprint of the data, see src/run/pushdown.ts);
  *   3. `outcomes`        rows per status, stage and reason (status NULL: accepted); after a split, per transaction;
  *   4. `rejects`         the first `rejectsLimit` rejected rows: line, stage, reason, detail, in line order;
  *   5. `charge:<name>`   per charge, its lines, ordered as `chargeLinesOrder`.
@@ -42,6 +43,17 @@ export interface SnowflakePlanOptions {
   referenceTables?: Readonly<Record<string, string>>;
   /** Rejected rows returned at most (default 10,000). */
   rejectsLimit?: number;
+  /**
+   * Only the source rows whose `column` (one identifier, as written in the profile's time_column) is in
+   * [since, until): what --since/--until read. The instants are ISO text (validated by the caller).
+   */
+  window?: { column: string; since?: string; until?: string };
+  /**
+   * Also a `checksum` statement after the reference checks: the windowed source's row count and HASH_AGG(*), and
+   * each staged reference table's HASH_AGG(*). A run can fingerprint the data it rated (and run it again at the
+   * end to see that the data did not change under it). Not in `explain`'s script.
+   */
+  checksum?: boolean;
 }
 
 export interface SnowflakeStatement {
@@ -51,7 +63,6 @@ export interface SnowflakeStatement {
 }
 
 const plan: PlanDialect = snowflakePlanDialect;
-const ident = (name: string) => plan.ident(name);
 
 /** A table name: one to three parts, each a plain name or a double-quoted identifier. */
 const TABLE_NAME = /^(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")){0,2}$/;
@@ -70,12 +81,15 @@ export function snowflakeExplainOptions(ruleset: RulesetIR): SnowflakePlanOption
   return { source: 'TALLY_SOURCE', referenceTables: Object.fromEntries(refs) };
 }
 
-/** The statements of the script, in order. */
-export function compileSnowflakePlan(ruleset: RulesetIR, options: SnowflakePlanOptions): SnowflakeStatement[] {
+/**
+ * The statements of the script, in order. `dialect` is for tests: the same statements spelled for DuckDB (with
+ * its file reading switched off, so enrich joins the staged table) answer the Snowflake ones in a test server.
+ */
+export function compileSnowflakePlan(ruleset: RulesetIR, options: SnowflakePlanOptions, dialect: PlanDialect = plan): SnowflakeStatement[] {
   const refused = unsupportedFeatures(ruleset, options);
   if (refused.length) throw new EngineCapabilityError('snowflake', refused.join('; '), 'run this ruleset on DuckDB (the default engine)');
   try {
-    return statements(ruleset, options);
+    return statements(ruleset, options, dialect);
   } catch (e) {
     if (e instanceof UnsupportedFormat) throw new EngineCapabilityError('snowflake', e.message);
     throw e;
@@ -87,9 +101,10 @@ export function renderSnowflakeScript(list: readonly SnowflakeStatement[]): stri
   return list.map((s) => `-- ${s.name}\n${s.sql};\n`).join('\n');
 }
 
-function statements(ruleset: RulesetIR, options: SnowflakePlanOptions): SnowflakeStatement[] {
+function statements(ruleset: RulesetIR, options: SnowflakePlanOptions, plan: PlanDialect): SnowflakeStatement[] {
+  const ident = (name: string) => plan.ident(name);
   const source = checkTableName(options.source, 'the source table');
-  const chain = mediationChain(ruleset, source, options);
+  const chain = mediationChain(ruleset, source, options, plan);
   const withChain = (select: string) => `WITH ${chain.join(',\n')}\n${select}`;
   const split = ruleset.stages.some((s) => s.kind === 'split');
   const out: SnowflakeStatement[] = [];
@@ -111,6 +126,12 @@ function statements(ruleset: RulesetIR, options: SnowflakePlanOptions): Snowflak
       name: `reference:${s.label}`,
       sql: `SELECT CAST(${ident(b.on)} AS VARCHAR) AS k, count(*) AS n FROM ${referenceTable(s, options)} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 5`,
     });
+  }
+
+  if (options.checksum) {
+    const refs = ruleset.stages.filter((st) => st.kind === 'enrich').map((st, i) => `, (SELECT HASH_AGG(*) FROM ${referenceTable(st, options)}) AS __reference_${i}`);
+    out.push({ name: 'checksum', sql: `SELECT count(*) AS __rows, HASH_AGG(*) AS __source${refs.join('')}
+  FROM ${sourceRelation(source, options, plan)}` });
   }
 
   // After a split a row is a transaction: accepted if any part is, else its first rejected part, else its first part.
@@ -145,6 +166,19 @@ function statements(ruleset: RulesetIR, options: SnowflakePlanOptions): Snowflak
   return out;
 }
 
+/** The source table, with the window's condition when there is one. */
+function sourceRelation(source: string, options: Pick<SnowflakePlanOptions, 'window'>, plan: PlanDialect): string {
+  const w = options.window;
+  if (!w || (!w.since && !w.until)) return source;
+  // One plain or quoted identifier, used as written (as the source's time_column is), never other SQL.
+  if (!/^(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")$/.test(w.column)) throw new Error(`the time column "${w.column}" is not one column name`);
+  const conditions = [
+    ...(w.since ? [`${w.column} >= ${plan.timestampLiteral(w.since)}`] : []),
+    ...(w.until ? [`${w.column} < ${plan.timestampLiteral(w.until)}`] : []),
+  ];
+  return `${source} WHERE ${conditions.join(' AND ')}`;
+}
+
 /**
  * The WITH list from the source table to `__events`: text columns, typed fields, each stage as one SELECT over
  * the previous one, the final guards, and the outcome decoded into columns. Every input row keeps exactly one
@@ -161,7 +195,7 @@ export function mediationChain(ruleset: RulesetIR, source: string, options: Omit
   const cols = fields0.map((f) => `CAST(${ident(f.column)} AS VARCHAR) AS ${ident(f.name)}`);
   const ctes: string[] = [
     `__source AS (SELECT 0 AS ${INTERNAL.file}, ${line} AS ${INTERNAL.line}, CAST(NULL AS VARCHAR) AS __malformed, ${cols.join(', ')}
-  FROM ${source})`,
+  FROM ${sourceRelation(source, options, plan)})`,
     `__typed AS (${typingSql('__source', ruleset, plan)})`,
   ];
   let from = '__typed';

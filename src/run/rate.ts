@@ -36,7 +36,8 @@ export interface ChargeLine {
   priced: Pick<PricedLine, 'exact' | 'amount' | 'unitPrice' | 'tierRef'>;
 }
 
-export async function rateCharges(db: Database, ruleset: RulesetIR): Promise<ChargeLine[]> {
+/** `db` is DuckDB, or anything answering the same per-charge queries (a Snowflake pushdown, src/run/pushdown.ts). */
+export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: RulesetIR): Promise<ChargeLine[]> {
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
   const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c));

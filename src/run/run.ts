@@ -15,8 +15,10 @@ import type { InputOrigin } from '../io/sources/source.js';
 import { Profile } from '../io/profile/profile.js';
 import { writeCharges, type ChargesFormat } from '../io/sinks/charges-file.js';
 import { writeRejects } from '../io/sinks/rejects-file.js';
+import { writeRejectRows } from '../io/sinks/rejects-rows.js';
+import { fetchedCharges, rateInSnowflake, type PushdownResult } from './pushdown.js';
 import { OutputDir } from '../io/sinks/output-dir.js';
-import { DataError } from '../cli/errors.js';
+import { DataError, UsageError } from '../cli/errors.js';
 import { dec, Decimal } from '../pricing/index.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { buildEvents, checkReferenceTables, firstLine, type MalformedRow } from './mediate.js';
@@ -39,6 +41,11 @@ export interface RunOptions {
   maxRejectRate?: number;
   ratedEvents?: boolean;
   engine?: EngineOptions;
+  /**
+   * Where mediation and metering run: DuckDB here (default), or Snowflake over the one snowflake:// table given
+   * (src/run/pushdown.ts; DuckDB then only writes the outputs).
+   */
+  sqlEngine?: 'duckdb' | 'snowflake';
   /** The state file whose wallets and commitments pay the lines; absent: no wallets, all of each line is overage. */
   state?: string;
   /** Compute the wallet step but write nothing to the state. */
@@ -75,6 +82,8 @@ export interface Manifest {
   tally: string;
   ruleset: { name: string; version: string; file: string; sha256: string };
   inputs: FileCounts[];
+  /** Set when mediation and metering ran in Snowflake (--engine snowflake); absent: DuckDB. */
+  engine?: 'snowflake';
   counts: {
     rows_read: number;
     accepted: number;
@@ -145,7 +154,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       if (contracts.length) ruleset = opts.withContracts(contracts);
     }
     db = await Database.open(opts.engine);
-    const fetched = opts.prefetched ?? await fetchInputs(inputArgs, {
+    const pushed = opts.sqlEngine === 'snowflake' ? await pushdown(ruleset, inputArgs, opts, say) : null;
+    const fetched = pushed?.fetched ?? opts.prefetched ?? await fetchInputs(inputArgs, {
       tempDir: out.staging,
       declared: ruleset.input.format,
       profile: opts.sources?.profile ?? Profile.empty(),
@@ -156,26 +166,28 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       ...(state ? { committedOffsets: (stream: string) => committedOffsets(state, ruleset.name, stream) } : {}),
     });
     const files = fetched.files;
-    const hashes = fingerprintFiles(files);
-    lap('resolve');
-    say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
-    await checkReferenceTables(db, ruleset);
-    let malformed: MalformedRow[];
-    try {
-      ({ malformed } = await buildEvents(db, ruleset, files));
-    } catch (e) {
-      if (e instanceof DataError) throw e;
-      throw new DataError(`cannot read the input: ${firstLine(e)}`, 'check that each file is complete and in the declared format (a truncated .gz or a non-Parquet file cannot be read)');
+    const hashes = pushed ? Promise.resolve([{ sha256: pushed.result.sha256, bytes: 0 }]) : fingerprintFiles(files);
+    lap(pushed ? 'pushdown' : 'resolve');
+    let malformed: MalformedRow[] = [];
+    if (!pushed) {
+      say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
+      await checkReferenceTables(db, ruleset);
+      try {
+        ({ malformed } = await buildEvents(db, ruleset, files));
+      } catch (e) {
+        if (e instanceof DataError) throw e;
+        throw new DataError(`cannot read the input: ${firstLine(e)}`, 'check that each file is complete and in the declared format (a truncated .gz or a non-Parquet file cannot be read)');
+      }
+      lap('mediate');
     }
-    lap('mediate');
-    const counts = await countOutcomes(db, ruleset, files, malformed);
+    const counts = pushed?.result.counts ?? await countOutcomes(db, ruleset, files, malformed);
     const total = counts.files.reduce((n, c) => n + c.rows_read, 0);
     const rejected = counts.files.reduce((n, c) => n + c.rejected, 0);
     if (opts.maxRejectRate !== undefined && total > 0 && rejected / total > opts.maxRejectRate) {
       throw new DataError(`${rejected} of ${total} rows were rejected (${((100 * rejected) / total).toFixed(2)} %), over --max-reject-rate ${(opts.maxRejectRate * 100).toFixed(2)} %; nothing was written`, 'see the reasons with a run without --max-reject-rate, or fix the input');
     }
     say(`rating ${counts.files.reduce((n, c) => n + c.accepted, 0)} events`);
-    const rated = await rateCharges(db, ruleset);
+    const rated = await rateCharges(pushed ? fetchedCharges(ruleset, pushed.result.chargeRows) : db, ruleset);
     lap('rate');
     const chargesName = `charges.${opts.format === 'jsonl' ? 'jsonl' : opts.format === 'parquet' ? 'parquet' : 'csv'}`;
     const writeExports = opts.exports?.profiles.length ? await prepareExports(opts.exports, rated, ruleset) : null;
@@ -193,7 +205,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     }
     say(`writing ${lines.length} lines`);
     await writeCharges(out.file(chargesName), opts.format, lines, ruleset, db);
-    await writeRejects(db, out.file('rejects.csv'), files, malformed);
+    if (pushed) await writeRejectRows(db, out.file('rejects.csv'), pushed.result.sourceName, pushed.result.rejects);
+    else await writeRejects(db, out.file('rejects.csv'), files, malformed);
     if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
     const walletFiles = settlement ? ['wallet-entries.csv', 'balances.csv', 'top-ups.csv'] : [];
     if (settlement) {
@@ -206,6 +219,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     lap('write');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
+    if (pushed) manifest.engine = 'snowflake';
     manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
     fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     faultPoint('run:before-rename');
@@ -231,6 +245,23 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     state?.close();
     if (remoteOut) fs.rmSync(localOut, { recursive: true, force: true });
   }
+}
+
+/** --engine snowflake: the one table rated in Snowflake, standing in for a fetched file in what follows. */
+async function pushdown(ruleset: RulesetIR, inputArgs: string[], opts: RunOptions, say: (m: string) => void): Promise<{ result: PushdownResult; fetched: RunInputs }> {
+  if (inputArgs.length !== 1 || !inputArgs[0]!.toLowerCase().startsWith('snowflake://')) {
+    throw new UsageError('--engine snowflake rates one Snowflake table: give a single snowflake://CONNECTION/DB.SCHEMA.TABLE input');
+  }
+  if (opts.ratedEvents || ruleset.outputs.ratedEvents) throw new UsageError('--engine snowflake cannot write rated-events.parquet: the events stay in Snowflake', 'run without --rated-events (or without --engine snowflake)');
+  say(`rating ${inputArgs[0]} in Snowflake`);
+  const result = await rateInSnowflake(ruleset, inputArgs[0]!, opts.sources?.profile ?? Profile.empty(), {
+    ...(opts.sources?.since ? { since: opts.sources.since } : {}),
+    ...(opts.sources?.until ? { until: opts.sources.until } : {}),
+  });
+  const records = result.counts.files[0]!.rows_read;
+  // No file exists (path ''): nothing reads it after rating; the manifest shows the format as "snowflake".
+  const file: InputFile = { name: result.sourceName, path: '', format: 'snowflake' as InputFile['format'], compression: 'none', origin: { uri: result.sourceName, records } };
+  return { result, fetched: { files: [file], offsets: [] } };
 }
 
 /**

@@ -59,8 +59,8 @@ export interface SfUser {
 export interface SnowflakeServerOptions {
   account: string;
   users: Record<string, SfUser>;
-  /** Answers a query; the default answers every query with one row. */
-  answer?: (q: ReceivedQuery) => QueryAnswer;
+  /** Answers a query (or a promise of the answer: a test may compute it with DuckDB); the default answers every query with one row. */
+  answer?: (q: ReceivedQuery) => QueryAnswer | Promise<QueryAnswer>;
   /** Rows returned inline with the query response; the rest go to chunks (Snowflake inlines only a small first part). */
   inlineRows?: number;
   chunkRows?: number;
@@ -196,14 +196,14 @@ export class SnowflakeServer {
     });
   }
 
-  private query(url: URL, body: unknown, res: http.ServerResponse): void {
+  private async query(url: URL, body: unknown, res: http.ServerResponse): Promise<void> {
     const b = body as { sqlText: string; bindings?: ReceivedQuery['bindings']; parameters?: Record<string, unknown> };
     const requestId = url.searchParams.get('requestId');
     const earlier = requestId === null ? undefined : this.answered.get(requestId);
     const q: ReceivedQuery = { sqlText: b.sqlText, bindings: b.bindings, parameters: b.parameters, requestId, resent: earlier !== undefined };
     this.queries.push(q);
     const queryId = `01b0${crypto.randomUUID().slice(4)}`;
-    const answer = earlier ?? (this.opts.answer ?? defaultAnswer)(q);
+    const answer = earlier ?? await (this.opts.answer ?? defaultAnswer)(q);
     if (requestId !== null) this.answered.set(requestId, answer);
     if ('error' in answer) {
       return json(res, 200, {

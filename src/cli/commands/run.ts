@@ -29,6 +29,7 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
         ...(threads ? { threads } : {}),
       },
       sources: sourceOptions(opts),
+      ...(opts.engine === 'snowflake' ? { sqlEngine: 'snowflake' as const } : {}),
       ...(opts.load ? { load: opts.load as string[] } : {}),
       ...(opts.export ? { exports: { profiles: opts.export as string[], ...(opts.exportEnrichment ? { enrichment: opts.exportEnrichment as string } : {}) } } : {}),
       progress: progress.update,
