@@ -215,7 +215,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       writeTopUps(out.file('top-ups.csv'), settlement.topUps);
     }
     const id = settlement?.txnId ?? runId(ruleset, files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes })));
-    const exportFiles = writeExports ? writeExports(lines, id, out) : [];
+    // Without state there is no ledger: entry and top-up profiles write a header only.
+    const exportFiles = writeExports ? writeExports({ lines, entries: settlement?.entries ?? [], topUps: settlement?.topUps ?? [] }, id, out) : [];
     lap('write');
     const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
     if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
@@ -264,31 +265,35 @@ async function pushdown(ruleset: RulesetIR, inputArgs: string[], opts: RunOption
   return { result, fetched: { files: [file], offsets: [] } };
 }
 
+/** What export profiles render: the run's lines, and its ledger entries and top-ups when it keeps state. */
+type ExportRecords = { lines: ChargeLine[]; entries?: Settlement['entries']; topUps?: Settlement['topUps'] };
+
 /**
  * Export profiles (see src/io/exports): the same lines in the import shape of a billing or ERP system, keyed by
  * line id so a repeated import upserts instead of duplicating. Profiles and enrichment are loaded, and the lines
  * rendered once, before the state is touched: a typo or an account missing from the enrichment table fails the
  * run with nothing recorded. The files are rendered again after the wallet step, which sets what each line owes.
  */
-async function prepareExports(exports: NonNullable<RunOptions['exports']>, rated: ChargeLine[], ruleset: RulesetIR): Promise<(lines: ChargeLine[], id: string, out: OutputDir) => string[]> {
+async function prepareExports(exports: NonNullable<RunOptions['exports']>, rated: ChargeLine[], ruleset: RulesetIR): Promise<(records: ExportRecords, id: string, out: OutputDir) => string[]> {
   const { resolveExportProfile } = await import('../io/exports/registry.js');
   const { loadEnrichment } = await import('../io/exports/enrichment.js');
   const { renderExport } = await import('../io/exports/render.js');
   const profiles = exports.profiles.map((p) => resolveExportProfile(p));
   const names = new Set<string>();
   for (const p of profiles) {
-    if (names.has(p.fileName) || ['charges.csv', 'rejects.csv', 'manifest.json'].includes(p.fileName)) throw new DataError(`two outputs would be written to ${p.fileName}`, 'give each export profile its own file name');
+    if (names.has(p.fileName) || ['charges.csv', 'rejects.csv', 'manifest.json', 'wallet-entries.csv', 'balances.csv', 'top-ups.csv'].includes(p.fileName)) throw new DataError(`two outputs would be written to ${p.fileName}`, 'give each export profile its own file name');
     names.add(p.fileName);
   }
   const prepared = profiles.map((profile) => {
     const table = profile.enrichment?.file ?? exports.enrichment;
     const enrichment = profile.enrichment && table ? loadEnrichment(table, profile.enrichment) : undefined;
-    const render = (lines: ChargeLine[], id: string) => renderExport(profile, { lines, runId: id, timezone: ruleset.timezone, ...(enrichment ? { enrichment } : {}) });
-    render(rated, 'check');
+    const render = (records: ExportRecords, id: string) => renderExport(profile, { ...records, runId: id, timezone: ruleset.timezone, ...(enrichment ? { enrichment } : {}) });
+    // Entries and top-ups do not exist before the wallet step: the check covers the profile and the table's columns.
+    render({ lines: rated }, 'check');
     return render;
   });
-  return (lines, id, out) => prepared.map((render) => {
-    const rendered = render(lines, id);
+  return (records, id, out) => prepared.map((render) => {
+    const rendered = render(records, id);
     fs.writeFileSync(out.file(rendered.fileName), rendered.text);
     return rendered.fileName;
   });

@@ -1,13 +1,18 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { DataError, UsageError } from '../../src/cli/errors.js';
 import { parseEnrichment } from '../../src/io/exports/enrichment.js';
-import { constant, enriched, field, key, type ExportProfile } from '../../src/io/exports/profile.js';
+import { constant, enriched, ENTRY_FIELDS, field, key, type ExportProfile } from '../../src/io/exports/profile.js';
 import { exportKey, renderExport, selectLines } from '../../src/io/exports/render.js';
-import { genericCsv } from '../../src/io/exports/builtin/generic.js';
+import { genericCsv, genericEntriesCsv, genericTopUpsCsv, genericTopUpsJsonl } from '../../src/io/exports/builtin/generic.js';
 import { netsuite } from '../../src/io/exports/builtin/netsuite.js';
+import { netsuiteTopUps } from '../../src/io/exports/builtin/netsuite-topups.js';
+import { writeEntries, writeTopUps } from '../../src/io/sinks/wallet-files.js';
 import { dec } from '../../src/pricing/decimal.js';
-import { enrichment, LINES, line, RUN_ID } from './fixtures.js';
+import { tempDir } from '../helpers/cli.js';
+import { enrichment, ENTRIES, LINES, line, RUN_ID, TOP_UPS } from './fixtures.js';
 
 const profile = (over: Partial<ExportProfile> = {}): ExportProfile => ({
   name: 'test', target: 'tests', fileName: 'out.csv', format: 'csv', records: 'charge_lines', include: 'all', includeHeld: true, keyPrefix: 'k-',
@@ -168,5 +173,64 @@ describe('profile checks before rendering', () => {
     expect(caught(() => renderExport(profile({ columns: [field('A', 'account')] }), { lines: [] })).message).toBe('profile test must have exactly one key column (it has 0)');
     expect(caught(() => renderExport(profile({ columns: [key('K'), field('D', 'period_start', 'MM/DD/YY')] }), { lines: [] })).message)
       .toMatch(/^profile test: column "D": bad date format "MM\/DD\/YY"/);
+  });
+});
+
+describe('wallet entries and top-ups', () => {
+  const entries = (over: Partial<ExportProfile> = {}) => profile({ records: 'wallet_entries', include: 'all', includeHeld: false, ...over });
+  const topUps = (over: Partial<ExportProfile> = {}) => profile({ records: 'top_ups', include: 'all', includeHeld: false, ...over });
+
+  it('keys an entry by its entry id and a top-up by its grant id, with the prefix', () => {
+    const e = renderExport(entries({ columns: [key('Key'), field('Type', 'type'), field('Amount', 'amount')] }), { entries: ENTRIES.slice(0, 2), lines: LINES });
+    expect(e.text).toBe('Key,Type,Amount\nk-run-0123456789abcdef:1,grant,50.00\nk-run-0123456789abcdef:2,commitment_drawdown,-2.00\n');
+    expect([e.records, e.skipped]).toEqual([2, 0]);
+    const t = renderExport(topUps({ columns: [key('Key'), field('Paid', 'price_paid')] }), { topUps: TOP_UPS.slice(0, 1) });
+    expect(t.text).toBe('Key,Paid\nk-run-0123456789abcdef-topup-1,15.00\n');
+  });
+
+  it('writes the same amounts as wallet-entries.csv and top-ups.csv', () => {
+    const dir = tempDir();
+    writeEntries(path.join(dir, 'e.csv'), ENTRIES.map((e) => ({ ...e })));
+    writeTopUps(path.join(dir, 't.csv'), TOP_UPS);
+    const sink = (f: string) => parse(fs.readFileSync(path.join(dir, f)), { columns: true }) as Record<string, string>[];
+    const mine = (p: ExportProfile, input: Parameters<typeof renderExport>[1]) => parse(renderExport(p, input).text, { columns: true }) as Record<string, string>[];
+    const e = mine(genericEntriesCsv, { entries: ENTRIES });
+    expect(e.map((r) => [r.entry_id, r.type, r.at, r.account, r.amount, r.currency, r.fiat_amount, r.line_id]))
+      .toEqual(sink('e.csv').map((r) => [r.entry_id, r.type, r.at, r.account_id, r.amount, r.currency, r.fiat_amount, r.line_id]));
+    const t = mine(genericTopUpsCsv, { topUps: TOP_UPS });
+    expect(t.map((r) => [r.grant_id, r.wallet, r.account, r.at, r.amount, r.currency, r.triggered_by_line]))
+      .toEqual(sink('t.csv').map((r) => [r.grant_id, r.wallet_id, r.account_id, r.at, r.amount, r.currency, r.triggered_by_line]));
+  });
+
+  it('formats entry times in the zone, and leaves an entry without a period empty', () => {
+    const p = entries({ timezone: 'Europe/Paris', columns: [key('Key'), field('At', 'at', 'iso-datetime'), field('Period', 'period_start', 'iso-date')] });
+    expect(renderExport(p, { entries: [ENTRIES[0]!, ENTRIES[2]!] }).text.split('\n').slice(1, 3)).toEqual([
+      'k-run-0123456789abcdef:1,2026-10-01T02:00:00+02:00,',
+      'k-run-0123456789abcdef:3,2026-10-30T18:45:12+01:00,2026-10-01',
+    ]);
+  });
+
+  it('writes only the header when the run has none (a run with --no-state)', () => {
+    expect(renderExport(genericEntriesCsv, { lines: LINES }).text).toBe(`${Object.keys(ENTRY_FIELDS).reduce((h, f) => `${h},${f}`, 'key')}\n`);
+    expect(renderExport(genericTopUpsJsonl, { lines: LINES })).toEqual({ fileName: 'top-ups-export.jsonl', text: '', records: 0, skipped: 0 });
+  });
+
+  it('joins top-ups on the account row whose charge is empty, naming an account without one', () => {
+    const t = parseEnrichment('account,charge,item\nacme,,PACK\nglobex,api_calls,X\n', 'items.csv', { account: 'account', charge: 'charge' });
+    const e = caught(() => renderExport(netsuiteTopUps, { topUps: TOP_UPS, enrichment: t }));
+    expect(e.message).toBe('items.csv:1: the enrichment file has no column "topup_item", which export profile netsuite-topups needs');
+    const withItem = parseEnrichment('account,charge,topup_item\nacme,,PACK\nglobex,api_calls,X\n', 'items.csv', { account: 'account', charge: 'charge' });
+    expect(caught(() => renderExport(netsuiteTopUps, { topUps: TOP_UPS, enrichment: withItem })).message)
+      .toBe('items.csv has no value for 2 accounts that export profile netsuite-topups needs (globex: topup_item; Smith, "Bob" & Co: topup_item); nothing was exported');
+  });
+
+  it('refuses a field, a dimension or a filter that belongs to charge lines', () => {
+    const e = caught(() => renderExport(entries({ include: 'nonzero', columns: [key('K'), field('Q', 'quantity'), { header: 'R', source: { kind: 'dimension', name: 'region' } }] }), {}));
+    expect(e.message.split('\n')).toEqual([
+      `profile test: column "Q": quantity is not a field of wallet_entries (fields: ${Object.keys(ENTRY_FIELDS).join(', ')})`,
+      'profile test: column "R": only charge lines have dimensions',
+      'profile test: include and include_held apply to charge lines; wallet_entries are all exported',
+    ]);
+    expect(caught(() => renderExport(topUps({ columns: [key('K'), field('W', 'wallet', 'iso-date')] }), {})).message).toBe('profile test: column "W" has a date format but is not a date field');
   });
 });

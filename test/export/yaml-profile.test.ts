@@ -7,7 +7,8 @@ import { BUILTIN_PROFILES, resolveExportProfile } from '../../src/io/exports/reg
 import { renderExport } from '../../src/io/exports/render.js';
 import { parseYamlProfile } from '../../src/io/exports/yaml-profile.js';
 import { tempDir } from '../helpers/cli.js';
-import { LINES, RUN_ID } from './fixtures.js';
+import { ENTRY_FIELDS, TOPUP_FIELDS } from '../../src/io/exports/profile.js';
+import { ENTRIES, LINES, RUN_ID, TOP_UPS } from './fixtures.js';
 
 const PROFILE = `name: acme-erp
 target: Acme ERP usage import
@@ -89,7 +90,7 @@ columns:
   - { header: Flag, constant: x, optional: true }
 `;
     expect(errorsOf(yaml)).toEqual([
-      'p.yaml:2:1: unknown key "fromat" in the profile (did you mean "format"?); allowed: name, target, format, file, timezone, include, include_held, key_prefix, enrichment, columns',
+      'p.yaml:2:1: unknown key "fromat" in the profile (did you mean "format"?); allowed: name, target, records, format, file, timezone, include, include_held, key_prefix, enrichment, columns',
       'p.yaml:3:7: file "out/usage.csv" must be a file name, not a path: the export goes to the run\'s output folder',
       'p.yaml:5:10: include "nonzero_quantities" is not one of all, nonzero, nonzero_quantity (did you mean "nonzero_quantity"?)',
       'p.yaml:4:11: unknown time zone "Mars/Olympus"; write an IANA name such as Europe/Paris, or UTC',
@@ -123,9 +124,105 @@ columns:
   });
 });
 
+describe('YAML profiles of wallet entries and top-ups', () => {
+  it('reads records: wallet_entries and renders the ledger', () => {
+    const profile = parseYamlProfile(`name: ledger
+records: wallet_entries
+file: ledger.csv
+timezone: America/New_York
+key_prefix: tally-
+columns:
+  - { header: Id, key: true }
+  - { header: Kind, field: type }
+  - { header: Customer, field: account }
+  - { header: Day, field: at, date: MM/DD/YYYY }
+  - { header: Amount, field: amount }
+  - { header: Unit, field: currency }
+  - { header: Line, field: line_id }
+`, 'p.yaml');
+    expect([profile.records, profile.include, profile.includeHeld]).toEqual(['wallet_entries', 'all', false]);
+    const out = renderExport(profile, { lines: LINES, entries: ENTRIES.slice(0, 4), runId: RUN_ID });
+    // New York is behind UTC: the grant at midnight UTC on October 1 is on September 30 there.
+    expect(out.text).toBe(`Id,Kind,Customer,Day,Amount,Unit,Line
+tally-run-0123456789abcdef:1,grant,acme,09/30/2026,50.00,USD,
+tally-run-0123456789abcdef:2,commitment_drawdown,acme,10/30/2026,-2.00,USD,a1a1a1a1a1a1a1a1a1a1a1a1
+tally-run-0123456789abcdef:3,drawdown,acme,10/30/2026,-3.00,USD,a1a1a1a1a1a1a1a1a1a1a1a1
+tally-run-0123456789abcdef:4,drawdown,acme,10/30/2026,-1234.500000000000,credits,a1a1a1a1a1a1a1a1a1a1a1a1
+`);
+  });
+
+  it('reads records: top_ups with enrichment on the account', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'topups.yaml');
+    fs.writeFileSync(file, `name: credit-sales
+records: top_ups
+format: jsonl
+file: credit-sales.jsonl
+enrichment: { account: customer, file: items.csv }
+columns:
+  - { header: ref, key: true }
+  - { header: customer, field: account }
+  - { header: item, enrichment: sku }
+  - { header: date, field: at, date: iso-date }
+  - { header: price, field: price_paid }
+`);
+    fs.writeFileSync(path.join(dir, 'items.csv'), 'customer,sku\nglobex,SKU-G\n"Smith, ""Bob"" & Co",SKU-S\nacme,SKU-A\n');
+    const profile = resolveExportProfile(file);
+    const enrichment = loadEnrichment(profile.enrichment!.file!, profile.enrichment!);
+    expect(renderExport(profile, { topUps: TOP_UPS.slice(0, 2), enrichment }).text).toBe(
+      '{"ref":"run-0123456789abcdef-topup-1","customer":"globex","item":"SKU-G","date":"2026-10-30","price":"15.00"}\n'
+      + '{"ref":"run-0123456789abcdef-topup-2","customer":"Smith, \\"Bob\\" & Co","item":"SKU-S","date":"2026-10-31","price":"1000"}\n');
+  });
+
+  it('names a field of another record kind with file:line:col and lists the valid fields', () => {
+    expect(errorsOf(`name: x
+records: wallet_entries
+file: x.csv
+columns:
+  - { header: K, key: true }
+  - { header: Q, field: quantity }
+  - { header: P, field: price_paid }
+  - { header: T, field: tpye }
+`)).toEqual([
+      `p.yaml:6:25: field "quantity" is a field of charge_lines, not of wallet_entries; fields: ${Object.keys(ENTRY_FIELDS).join(', ')}`,
+      `p.yaml:7:25: field "price_paid" is a field of top_ups, not of wallet_entries; fields: ${Object.keys(ENTRY_FIELDS).join(', ')}`,
+      `p.yaml:8:25: unknown field "tpye" (did you mean "type"?); fields: ${Object.keys(ENTRY_FIELDS).join(', ')}`,
+    ]);
+    expect(errorsOf(`name: x
+records: top_ups
+file: x.csv
+columns:
+  - { header: K, key: true }
+  - { header: E, field: entry_id }
+`)).toEqual([`p.yaml:6:25: field "entry_id" is a field of wallet_entries, not of top_ups; fields: ${Object.keys(TOPUP_FIELDS).join(', ')}`]);
+  });
+
+  it('refuses line filters, dimensions and dates on other fields, and an unknown record kind', () => {
+    expect(errorsOf(`name: x
+records: top_ups
+file: x.csv
+include: nonzero
+include_held: true
+columns:
+  - { header: K, key: true }
+  - { header: R, dimension: region }
+  - { header: W, field: wallet, date: iso-date }
+`)).toEqual([
+      'p.yaml:4:1: include applies to charge lines only; top_ups are all exported',
+      'p.yaml:5:1: include_held applies to charge lines only; top_ups are all exported',
+      'p.yaml:8:18: dimension applies to charge lines only; top_ups have no dimensions',
+      'p.yaml:9:39: date applies to the date fields only (at, generated_at)',
+    ]);
+    expect(errorsOf('name: x\nrecords: entries\nfile: x.csv\ncolumns:\n  - { header: K, key: true }\n')).toEqual([
+      'p.yaml:2:10: records "entries" is not one of charge_lines, wallet_entries, top_ups',
+    ]);
+  });
+});
+
 describe('registry', () => {
   it('has the built-in profiles by name', () => {
-    expect(Object.keys(BUILTIN_PROFILES)).toEqual(['netsuite', 'salesforce-billing', 'salesforce-revenue-cloud', 'workday', 'sage-intacct', 'generic-csv', 'generic-jsonl']);
+    expect(Object.keys(BUILTIN_PROFILES)).toEqual(['netsuite', 'salesforce-billing', 'salesforce-revenue-cloud', 'workday', 'sage-intacct', 'generic-csv', 'generic-jsonl',
+      'netsuite-topups', 'generic-entries-csv', 'generic-entries-jsonl', 'generic-topups-csv', 'generic-topups-jsonl']);
     for (const [name, p] of Object.entries(BUILTIN_PROFILES)) expect(resolveExportProfile(name)).toBe(p);
   });
 

@@ -1,11 +1,14 @@
 /**
- * An export profile: how a run's charge lines become the import file of a billing or ERP system. A profile is
- * data (built-in ones in builtin/, user ones read from YAML by yaml-profile.ts); render.ts is the one writer.
+ * An export profile: how a run's records (charge lines, wallet ledger entries or top-ups) become the import file
+ * of a billing or ERP system. A profile is data (built-in ones in builtin/, user ones read from YAML by
+ * yaml-profile.ts); render.ts is the one writer.
  *
  * Decisions the profile makes explicit:
- * - which lines: `include` (see LineFilter) and `includeHeld` (lines the waterfall held are not billable yet);
- * - the idempotency key: one column carries `keyPrefix + lineId` (see render.ts `exportKey`), stable across
- *   re-exports of the same run, so an upsert on it never duplicates a record in the target system;
+ * - which records: `records`, and for charge lines `include` (see LineFilter) and `includeHeld` (lines the
+ *   waterfall held are not billable yet);
+ * - the idempotency key: one column carries `keyPrefix` + the line id, entry id or top-up id (see render.ts
+ *   `exportKey`), stable across re-exports of the same run, so an upsert on it never duplicates a record in the
+ *   target system;
  * - per-company values (subscription lines, contract lines) come from an enrichment table joined on the account
  *   (and optionally the charge); see enrichment.ts.
  */
@@ -42,12 +45,72 @@ export const LINE_FIELDS = {
 
 export type LineField = keyof typeof LINE_FIELDS;
 
-/** Fields holding an instant: only these take a date format. */
-export const INSTANT_FIELDS: ReadonlySet<LineField> = new Set(['period_start', 'period_end', 'period_end_inclusive', 'incurred_at', 'generated_at']);
+/**
+ * What a column can take from a wallet ledger entry (the rows of wallet-entries.csv, same meanings). Amounts are
+ * exact text with at least the currency's places, as wallet-entries.csv writes them.
+ */
+export const ENTRY_FIELDS = {
+  entry_id: 'the entry id: run id + ":" + its place in the run (stable: a repeated run replays the same entries)',
+  run_id: 'the run id given to the export (the run that made the entry)',
+  type: 'grant, topup, drawdown, overdraft, repay, expiry, void, commitment, commitment_drawdown, commitment_breakage or commitment_rollover',
+  at: 'when the entry takes effect (an instant; for a draw-down, the time of the line it pays)',
+  account: 'the account whose line consumed it (the child, for a pool draw-down), or the owner',
+  wallet: 'the wallet it moves (empty for a commitment entry)',
+  grant: 'the grant it draws from or adds (empty when none)',
+  commitment: 'the commitment it moves (empty when none)',
+  line_id: 'the charge line it pays (empty when none)',
+  period_start: 'start of the billing period of that line (an instant; empty when none)',
+  amount: 'signed amount in the wallet or commitment currency: credits positive, draw-downs negative',
+  currency: 'the currency of amount (a virtual one such as credits, or ISO)',
+  fiat_amount: 'what a draw-down covered of the line, in the line currency (empty otherwise)',
+  fiat_currency: 'the currency of fiat_amount',
+  generated_at: 'when the export was generated (given to the export; an instant)',
+} as const;
+
+export type EntryField = keyof typeof ENTRY_FIELDS;
+
+/** What a column can take from a top-up: a credit purchase the wallet's top-up rule made (the rows of top-ups.csv). */
+export const TOPUP_FIELDS = {
+  grant_id: 'the top-up id, which is the id of the grant it added: run id + "-topup-" + n (stable across a repeated run)',
+  run_id: 'the run id given to the export (the run that made the top-up)',
+  account: 'the account that owns the wallet (the one to invoice)',
+  wallet: 'the wallet topped up',
+  at: 'when the grant was added (an instant: the time of the line that triggered it)',
+  amount: 'the credit added, in the wallet currency',
+  currency: 'the wallet currency',
+  price_paid: "the grant's cost basis (what the customer pays; tally sets it to the amount, so it is in the wallet currency); empty when none",
+  triggered_by_line: 'the charge line whose draw-down triggered it',
+  generated_at: 'when the export was generated (given to the export; an instant)',
+} as const;
+
+export type TopUpField = keyof typeof TOPUP_FIELDS;
+
+export const RECORD_KINDS = ['charge_lines', 'wallet_entries', 'top_ups'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** The fields each record kind offers. */
+export const RECORD_FIELDS: Readonly<Record<RecordKind, Readonly<Record<string, string>>>> = {
+  charge_lines: LINE_FIELDS,
+  wallet_entries: ENTRY_FIELDS,
+  top_ups: TOPUP_FIELDS,
+};
+
+export type RecordField = LineField | EntryField | TopUpField;
+
+/** Fields holding an instant, per record kind: only these take a date format. */
+export const INSTANT_FIELDS: Readonly<Record<RecordKind, ReadonlySet<string>>> = {
+  charge_lines: new Set<LineField>(['period_start', 'period_end', 'period_end_inclusive', 'incurred_at', 'generated_at']),
+  wallet_entries: new Set<EntryField>(['at', 'period_start', 'generated_at']),
+  top_ups: new Set<TopUpField>(['at', 'generated_at']),
+};
+
+/** Whether `f` is a field of the record kind. */
+export const isFieldOf = (records: RecordKind, f: string): boolean => Object.hasOwn(RECORD_FIELDS[records], f);
 
 export type ColumnSource =
-  | { kind: 'field'; field: LineField }
-  /** The value of one dimension of the line (empty when the line has none). */
+  /** A field of the profile's record kind (profileProblems checks it belongs there). */
+  | { kind: 'field'; field: RecordField }
+  /** The value of one dimension of the line (empty when the line has none); charge lines only. */
   | { kind: 'dimension'; name: string }
   | { kind: 'constant'; value: string }
   /** A column of the enrichment table's row for the line; `optional` leaves the cell empty when there is none. */
@@ -73,7 +136,10 @@ export type LineFilter = (typeof LINE_FILTERS)[number];
 export const FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
 
-/** How enrichment rows join the lines: the table's column holding the account, and optionally the charge. */
+/**
+ * How enrichment rows join the records: the table's column holding the account, and optionally the charge.
+ * Wallet entries and top-ups have no charge: they read the account's row whose charge is empty.
+ */
 export interface EnrichmentJoin {
   account: string;
   charge?: string;
@@ -87,9 +153,10 @@ export interface ExportProfile {
   target: string;
   fileName: string;
   format: ExportFormat;
-  /** What the records are. Only charge lines for now; wallet entries and top-ups may follow. */
-  records: 'charge_lines';
+  /** What the records are: charge lines, the run's wallet ledger entries, or its top-ups. */
+  records: RecordKind;
   columns: ExportColumn[];
+  /** Charge lines only: wallet entries and top-ups are all exported, so these must be `all` and false. */
   include: LineFilter;
   includeHeld: boolean;
   keyPrefix: string;
@@ -108,13 +175,18 @@ export function profileProblems(p: ExportProfile): string[] {
   for (const c of p.columns) {
     if (headers.has(c.header)) problems.push(`profile ${p.name}: two columns are named "${c.header}"`);
     headers.add(c.header);
+    if (c.source.kind === 'field' && !isFieldOf(p.records, c.source.field)) {
+      problems.push(`profile ${p.name}: column "${c.header}": ${c.source.field} is not a field of ${p.records} (fields: ${Object.keys(RECORD_FIELDS[p.records]).join(', ')})`);
+    }
+    if (c.source.kind === 'dimension' && p.records !== 'charge_lines') problems.push(`profile ${p.name}: column "${c.header}": only charge lines have dimensions`);
     if (c.date !== undefined) {
-      if (c.source.kind !== 'field' || !INSTANT_FIELDS.has(c.source.field)) problems.push(`profile ${p.name}: column "${c.header}" has a date format but is not a date field`);
+      if (c.source.kind !== 'field' || !INSTANT_FIELDS[p.records].has(c.source.field)) problems.push(`profile ${p.name}: column "${c.header}" has a date format but is not a date field`);
       const compiled = compileDateFormat(c.date);
       if ('bad' in compiled) problems.push(`profile ${p.name}: column "${c.header}": bad date format "${c.date}" (${DATE_FORMAT_HELP})`);
     }
   }
   if (p.columns.some((c) => c.source.kind === 'enrichment') && !p.enrichment) problems.push(`profile ${p.name} has enrichment columns but no enrichment join`);
+  if (p.records !== 'charge_lines' && (p.include !== 'all' || p.includeHeld)) problems.push(`profile ${p.name}: include and include_held apply to charge lines; ${p.records} are all exported`);
   if (p.timezone !== undefined && !isTimeZone(p.timezone)) problems.push(`profile ${p.name}: unknown time zone "${p.timezone}"`);
   return problems;
 }
@@ -130,7 +202,7 @@ export function keyColumn(p: ExportProfile): string {
 }
 
 // Small constructors so built-in profiles read as tables.
-export const field = (header: string, f: LineField, date?: string): ExportColumn => ({ header, source: { kind: 'field', field: f }, ...(date ? { date } : {}) });
+export const field = (header: string, f: RecordField, date?: string): ExportColumn => ({ header, source: { kind: 'field', field: f }, ...(date ? { date } : {}) });
 export const constant = (header: string, value: string): ExportColumn => ({ header, source: { kind: 'constant', value } });
 export const enriched = (header: string, column: string, optional = false): ExportColumn => ({ header, source: { kind: 'enrichment', column, optional } });
 export const key = (header: string): ExportColumn => ({ header, source: { kind: 'key' } });

@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import { UsageError } from '../../cli/errors.js';
 import { suggest } from '../../expr/suggest.js';
-import { genericCsv, genericJsonl } from './builtin/generic.js';
+import { genericCsv, genericEntriesCsv, genericEntriesJsonl, genericJsonl, genericTopUpsCsv, genericTopUpsJsonl } from './builtin/generic.js';
 import { netsuite } from './builtin/netsuite.js';
+import { netsuiteTopUps } from './builtin/netsuite-topups.js';
 import { sageIntacct } from './builtin/sage-intacct.js';
 import { salesforceBilling } from './builtin/salesforce-billing.js';
 import { salesforceRevenueCloud } from './builtin/salesforce-revenue-cloud.js';
@@ -22,6 +23,11 @@ export const BUILTIN_PROFILES: Readonly<Record<string, ExportProfile>> = {
   [sageIntacct.name]: sageIntacct,
   [genericCsv.name]: genericCsv,
   [genericJsonl.name]: genericJsonl,
+  [netsuiteTopUps.name]: netsuiteTopUps,
+  [genericEntriesCsv.name]: genericEntriesCsv,
+  [genericEntriesJsonl.name]: genericEntriesJsonl,
+  [genericTopUpsCsv.name]: genericTopUpsCsv,
+  [genericTopUpsJsonl.name]: genericTopUpsJsonl,
 };
 
 /**

@@ -3,12 +3,13 @@
  *
  *   name: acme-erp
  *   target: Acme ERP usage import
+ *   records: charge_lines           # charge_lines | wallet_entries | top_ups (default charge_lines)
  *   format: csv                     # csv | jsonl
  *   file: acme-usage.csv            # the name of the file written
  *   timezone: Europe/Paris          # optional: zone of the dates (default: the ruleset's, else UTC)
- *   include: nonzero                # all | nonzero | nonzero_quantity (default nonzero)
- *   include_held: false             # lines held by a wallet's credit limit (default false)
- *   key_prefix: tally-              # before the line id in the key column (default none)
+ *   include: nonzero                # charge lines: all | nonzero | nonzero_quantity (default nonzero)
+ *   include_held: false             # charge lines held by a wallet's credit limit (default false)
+ *   key_prefix: tally-              # before the line, entry or top-up id in the key column (default none)
  *   enrichment:                     # when a column comes from an enrichment table
  *     account: account_id           #   the table's column holding the account
  *     charge: charge                #   optional: its column holding the charge
@@ -16,13 +17,14 @@
  *   columns:                        # in file order
  *     - { header: External Key, key: true }
  *     - { header: Customer, field: account }
- *     - { header: Region, dimension: region }
+ *     - { header: Region, dimension: region }   # charge lines only
  *     - { header: Usage Date, field: period_start, date: MM/DD/YYYY }
  *     - { header: Contract Line, enrichment: contract_line, optional: true }
  *     - { header: Type, constant: usage }
  *
- * Read strictly: an unknown key, an unknown field, a bad date format or time zone is an error naming the file,
- * line and column, with what to write instead. All problems are reported at once.
+ * The fields a column may take depend on `records` (LINE_FIELDS, ENTRY_FIELDS, TOPUP_FIELDS in profile.ts).
+ * Read strictly: an unknown key, a field unknown or of another record kind, a bad date format or time zone is an
+ * error naming the file, line and column, with what to write instead. All problems are reported at once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,11 +33,11 @@ import { UsageError } from '../../cli/errors.js';
 import { suggest } from '../../expr/suggest.js';
 import { compileDateFormat, DATE_FORMAT_HELP, isTimeZone } from './date-format.js';
 import {
-  FORMATS, INSTANT_FIELDS, LINE_FIELDS, LINE_FILTERS,
-  type ColumnSource, type EnrichmentJoin, type ExportColumn, type ExportProfile, type LineField,
+  FORMATS, INSTANT_FIELDS, isFieldOf, LINE_FILTERS, RECORD_FIELDS, RECORD_KINDS,
+  type ColumnSource, type EnrichmentJoin, type ExportColumn, type ExportProfile, type RecordField, type RecordKind,
 } from './profile.js';
 
-const TOP_KEYS = ['name', 'target', 'format', 'file', 'timezone', 'include', 'include_held', 'key_prefix', 'enrichment', 'columns'];
+const TOP_KEYS = ['name', 'target', 'records', 'format', 'file', 'timezone', 'include', 'include_held', 'key_prefix', 'enrichment', 'columns'];
 const ENRICHMENT_KEYS = ['account', 'charge', 'file'];
 const SOURCE_KEYS = ['field', 'dimension', 'constant', 'enrichment', 'key'];
 const COLUMN_KEYS = ['header', ...SOURCE_KEYS, 'optional', 'date'];
@@ -100,7 +102,15 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return p.add(node, `${what} "${value}" is not one of ${allowed.join(', ')}${didYouMean(value, allowed)}`);
 }
 
-function readColumn(node: Node, p: Problems, source: string): ExportColumn | undefined {
+/** Why `value` is not a field of `records`: of another record kind, or unknown; with the valid fields. */
+function fieldProblem(value: string, records: RecordKind): string {
+  const names = Object.keys(RECORD_FIELDS[records]);
+  const other = RECORD_KINDS.find((k) => k !== records && isFieldOf(k, value));
+  const why = other ? `field "${value}" is a field of ${other}, not of ${records}` : `unknown field "${value}"${didYouMean(value, names)}`;
+  return `${why}; fields: ${names.join(', ')}`;
+}
+
+function readColumn(node: Node, records: RecordKind, p: Problems, source: string): ExportColumn | undefined {
   if (!isMap(node)) return p.add(node, 'a column is a mapping such as { header: Customer, field: account }');
   const e = entries(node, COLUMN_KEYS, 'a column', p);
   const header = text(e.get('header'), 'header', p, source);
@@ -121,11 +131,12 @@ function readColumn(node: Node, p: Problems, source: string): ExportColumn | und
     const value = text(entry, kind, p, source);
     if (value !== undefined) {
       if (kind === 'field') {
-        const names = Object.keys(LINE_FIELDS);
-        if (names.includes(value)) src = { kind: 'field', field: value as LineField };
-        else p.add(entry.value, `unknown field "${value}"${didYouMean(value, names)}; fields: ${names.join(', ')}`);
-      } else if (kind === 'dimension') src = { kind: 'dimension', name: value };
-      else if (kind === 'constant') src = { kind: 'constant', value };
+        if (isFieldOf(records, value)) src = { kind: 'field', field: value as RecordField };
+        else p.add(entry.value, fieldProblem(value, records));
+      } else if (kind === 'dimension') {
+        if (records === 'charge_lines') src = { kind: 'dimension', name: value };
+        else p.add(entry.key, `dimension applies to charge lines only; ${records} have no dimensions`);
+      } else if (kind === 'constant') src = { kind: 'constant', value };
       else src = { kind: 'enrichment', column: value, optional: bool(e.get('optional'), 'optional', p) ?? false };
     }
   }
@@ -133,8 +144,8 @@ function readColumn(node: Node, p: Problems, source: string): ExportColumn | und
   const date = text(e.get('date'), 'date', p, source);
   if (date !== undefined) {
     const dateNode = e.get('date')!.value;
-    if (src?.kind !== 'field' || !INSTANT_FIELDS.has(src.field)) {
-      p.add(dateNode, `date applies to the date fields only (${[...INSTANT_FIELDS].join(', ')})`);
+    if (src?.kind !== 'field' || !INSTANT_FIELDS[records].has(src.field)) {
+      p.add(dateNode, `date applies to the date fields only (${[...INSTANT_FIELDS[records]].join(', ')})`);
     } else {
       const compiled = compileDateFormat(date);
       if ('bad' in compiled) p.add(dateNode, `bad date format "${date}": "${compiled.bad}" is not a token; ${DATE_FORMAT_HELP}`);
@@ -162,8 +173,12 @@ export function parseYamlProfile(source: string, file: string): ExportProfile {
   const name = text(e.get('name'), 'name', p, source);
   const fileName = text(e.get('file'), 'file', p, source);
   if (fileName !== undefined && (fileName.includes('/') || fileName.includes('\\'))) p.add(e.get('file')!.value, `file "${fileName}" must be a file name, not a path: the export goes to the run's output folder`);
+  // An unknown kind is reported, and the columns are then read as charge lines (the default) to report the rest.
+  const records = oneOf(text(e.get('records'), 'records', p, source) ?? 'charge_lines', RECORD_KINDS, e.get('records')?.value, 'records', p) ?? 'charge_lines';
   const format = oneOf(text(e.get('format'), 'format', p, source) ?? 'csv', FORMATS, e.get('format')?.value, 'format', p);
-  const include = oneOf(text(e.get('include'), 'include', p, source) ?? 'nonzero', LINE_FILTERS, e.get('include')?.value, 'include', p);
+  // Wallet entries and top-ups are all exported: a filter there would silently drop ledger movements.
+  if (records !== 'charge_lines') for (const k of ['include', 'include_held']) if (e.has(k)) p.add(e.get(k)!.key, `${k} applies to charge lines only; ${records} are all exported`);
+  const include = records !== 'charge_lines' ? 'all' : oneOf(text(e.get('include'), 'include', p, source) ?? 'nonzero', LINE_FILTERS, e.get('include')?.value, 'include', p);
   const timezone = text(e.get('timezone'), 'timezone', p, source);
   if (timezone !== undefined && !isTimeZone(timezone)) p.add(e.get('timezone')!.value, `unknown time zone "${timezone}"; write an IANA name such as Europe/Paris, or UTC`);
 
@@ -192,7 +207,7 @@ export function parseYamlProfile(source: string, file: string): ExportProfile {
     else {
       const seen = new Map<string, Node>();
       for (const item of seq.items as Node[]) {
-        const c = readColumn(item, p, source);
+        const c = readColumn(item, records, p, source);
         if (!c) continue;
         if (seen.has(c.header)) p.add(item, `a second column named "${c.header}" (the first is at ${p.at(seen.get(c.header))}); headers must differ`);
         seen.set(c.header, item);
@@ -209,7 +224,7 @@ export function parseYamlProfile(source: string, file: string): ExportProfile {
   }
 
   const target = text(e.get('target'), 'target', p, source) ?? `user profile ${file}`;
-  const includeHeld = bool(e.get('include_held'), 'include_held', p) ?? false;
+  const includeHeld = records === 'charge_lines' ? bool(e.get('include_held'), 'include_held', p) ?? false : false;
   const keyPrefix = text(e.get('key_prefix'), 'key_prefix', p, source) ?? '';
   if (p.list.length) throw new UsageError(p.list.join('\n'), 'fix the export profile at the places named');
   return {
@@ -217,7 +232,7 @@ export function parseYamlProfile(source: string, file: string): ExportProfile {
     target,
     fileName: fileName!,
     format: format!,
-    records: 'charge_lines',
+    records,
     columns,
     include: include!,
     includeHeld,
