@@ -57,13 +57,22 @@ export function compileRulesetFile(file: string, opts: CompileOptions = {}): Com
   return compileRulesetText(text, file, opts);
 }
 
+/**
+ * The first line of a YAML parser error. A document nested thousands of levels deep exhausts the parser's stack,
+ * which it reports as "Maximum call stack size exceeded": say what is wrong with the file instead.
+ */
+function yamlMessage(e: Error): string {
+  const first = e.message.split('\n')[0]!;
+  return /call stack/i.test(first) ? 'the document is nested too deeply to read; a ruleset needs only a few levels of nesting' : first;
+}
+
 export function compileRulesetText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const r = new NodeReader(file, text, lines);
   for (const e of [...doc.errors, ...doc.warnings]) {
     const pos = lines.linePos(e.pos[0]);
-    r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: e.message.split('\n')[0]! });
+    r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: yamlMessage(e) });
   }
   if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics };
   const raw = readNode(rulesetSpec, doc.contents as Node | null, '', r) as Raw | undefined;
@@ -95,7 +104,7 @@ function compileRulesetFolder(dir: string, opts: CompileOptions): CompileResult 
     r.addDocument(doc, { file, text, lines });
     for (const e of [...doc.errors, ...doc.warnings]) {
       const pos = lines.linePos(e.pos[0]);
-      r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: e.message.split('\n')[0]! });
+      r.diagnostics.push({ code: 'yaml_syntax', severity: 'error', file, line: pos.line, col: pos.col, message: yamlMessage(e) });
     }
     if (!isMap(doc.contents)) continue;
     for (const pair of doc.contents.items) {

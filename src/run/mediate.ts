@@ -34,12 +34,23 @@ export async function fileColumns(db: Database, file: InputFile, ruleset: Rulese
   if (!csv.header) return ruleset.input.fields.map((f) => f.column);
   // The header is read as one raw line and parsed here: DuckDB's sniffer gives up on files whose later
   // rows are malformed, and those rows must become rejects, not a failed run.
+  const headerSql = (lenient: boolean) => `SELECT line FROM read_csv(${quoteString(file.path)}, header = false, columns = {'line': 'VARCHAR'}, delim = E'\\x01',
+      quote = '', escape = '', auto_detect = false,${lenient ? ' ignore_errors = true,' : ''} compression = ${quoteString(file.compression)}) LIMIT 1`;
+  const unreadable = (e: unknown) => new DataError(`cannot read ${file.name}: ${firstLine(e)}`, 'check that the file is complete and its compression matches its name');
   let first: Row[];
   try {
-    first = await db.rows(`SELECT line FROM read_csv(${quoteString(file.path)}, header = false, columns = {'line': 'VARCHAR'}, delim = E'\\x01',
-      quote = '', escape = '', auto_detect = false, compression = ${quoteString(file.compression)}) LIMIT 1`);
+    first = await db.rows(headerSql(false));
   } catch (e) {
-    throw new DataError(`cannot read ${file.name}: ${firstLine(e)}`, 'check that the file is complete and its compression matches its name');
+    // DuckDB checks a whole buffer, not just the first line: a later record it cannot take (invalid UTF-8, a line
+    // over its maximum size) fails this read too. Such a record is the main read's to set aside as a reject, so
+    // only an error on the header line itself (or one without a line) fails the run.
+    const at = /on Line: (\d+)/.exec(firstLine(e))?.[1];
+    if (at === undefined || at === '1') throw unreadable(e);
+    try {
+      first = await db.rows(headerSql(true));
+    } catch (e2) {
+      throw unreadable(e2);
+    }
   }
   const line = String(first[0]?.[0] ?? '').replace(/^\uFEFF/, '');
   if (!line) throw new DataError(`${file.name} is empty: it has no header line`, 'a CSV input needs a header naming its columns (or set input.csv.header: false)');
@@ -207,8 +218,13 @@ export async function collectMalformed(db: Database, files: InputFile[]): Promis
     if (f.format !== 'csv' && f.format !== 'tsv') continue;
     const exists = await db.rows(`SELECT count(*) FROM duckdb_tables() WHERE table_name = '${malformedTable(i)}'`);
     if (!exists.length || Number(exists[0]![0]) === 0) continue;
-    const found = await db.rows(`SELECT CAST(line AS BIGINT), error_type, error_message FROM ${malformedTable(i)} ORDER BY line`);
+    const found = await db.rows(`SELECT CAST(line AS BIGINT), error_type, error_message FROM ${malformedTable(i)} ORDER BY line, rowid`);
+    let previous: number | null = null;
     for (const [line, type, message] of found) {
+      // DuckDB can report one record several times (a short record: once per missing column). It is one row of
+      // the file: one reject, and one shift of the line numbers after it.
+      if (Number(line) === previous) continue;
+      previous = Number(line);
       rows.push({ file: i, line: Number(line), reason: 'malformed_row', detail: `${String(type).toLowerCase().replace(/ /g, '_')}: ${String(message)}` });
     }
   }

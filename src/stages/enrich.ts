@@ -72,9 +72,15 @@ export const enrichStage: StageDefinition<EnrichBody> = {
     }
     if (unmatched === 'reject' && raw.defaults !== undefined) ctx.error(raw, 'defaults', 'defaults_unused', '`defaults` only apply with `unmatched: default`');
     for (const f of fields) ctx.scope.set(f.name, f.type);
+    const file = path.resolve(ctx.baseDir, raw.file as string);
+    if (!isInside(file, ctx.baseDir) && !isInside(file, process.cwd())) {
+      // A ruleset is reviewed as a rate card, not as code: it must not reach files outside the project it lives in.
+      ctx.error(raw, 'file', 'file_outside', `the reference table ${String(raw.file)} is outside the ruleset's folder and the working directory: keep it beside the ruleset, or run tally from the folder that holds it`);
+      ok = false;
+    }
     if (!ok) return undefined;
     return {
-      file: path.resolve(ctx.baseDir, raw.file as string),
+      file,
       key,
       on: (raw.on as string | undefined) ?? key,
       fields,
@@ -112,4 +118,10 @@ function referenceReader(b: EnrichBody, literal: (s: string) => string): string 
 /** SQL listing keys that occur more than once in the table (a run refuses such a table). */
 export function enrichDuplicateKeysSql(b: EnrichBody, literal: (s: string) => string, ident: (s: string) => string): string {
   return `SELECT CAST(${ident(b.on)} AS VARCHAR) AS k, count(*) AS n FROM ${referenceReader(b, literal)} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 5`;
+}
+
+/** Whether `file` is `dir` or below it, after resolving `..` (symbolic links are not followed). */
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(path.resolve(dir), file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

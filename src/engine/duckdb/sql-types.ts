@@ -38,7 +38,11 @@ export function castText(text: string, t: FieldType): string {
     case 'boolean':
       return `CASE lower(trim(${text})) WHEN 'true' THEN true WHEN 't' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'false' THEN false WHEN 'f' THEN false WHEN '0' THEN false WHEN 'no' THEN false END`;
     case 'timestamp':
-      if (!t.format) return `TRY_CAST(TRY_CAST(trim(${text}) AS TIMESTAMPTZ) AS TIMESTAMP)`;
+      if (!t.format) {
+        // ISO 8601, with or without an offset (none means UTC: the session's zone). The shape check keeps out what
+        // DuckDB's reader also takes: 'infinity', '-infinity', 'epoch', signed and five-digit years (as Snowflake's).
+        return `CASE WHEN regexp_full_match(trim(${text}), '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*)?') THEN TRY_CAST(TRY_CAST(trim(${text}) AS TIMESTAMPTZ) AS TIMESTAMP) END`;
+      }
       if (t.format === '%Y-%m-%d %H:%M:%S') {
         // The common layout, parsed by DuckDB's native timestamp reader (strptime is several times slower);
         // the shape check keeps it as strict as the format, and hour 24 (which the reader rolls over) is refused.
