@@ -3,6 +3,7 @@
  * group (account, period, charge) with the pure pricers and rounds once per line.
  */
 import type { Database } from '../engine/duckdb/database.js';
+import { DataError } from '../cli/errors.js';
 import { dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
 import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
@@ -40,7 +41,9 @@ export interface ChargeLine {
 export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: RulesetIR): Promise<ChargeLine[]> {
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
-  const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c));
+  const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
+    throw meteringFailure(meterOf(c), c, e);
+  });
   // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
   let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
   const shared = new SharedValues();
@@ -59,6 +62,17 @@ export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: Rules
 }
 
 type Row = (string | null)[];
+
+/**
+ * A meter whose aggregate does not fit DECIMAL(38, s) (quantities near 10^35): said as such, naming the meter and
+ * charge, instead of DuckDB's "Overflow in HUGEINT addition". Other errors pass through unchanged.
+ */
+function meteringFailure(meter: MeterIR, charge: ChargeIR, e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!/overflow|out of range/i.test(message)) return e;
+  return new DataError(`meter ${meter.name} (charge ${charge.name}) overflows: its ${meter.aggregation} does not fit 38 digits with ${meter.scale} decimals; nothing was written`,
+    'check the quantities: values this large are usually a unit or parsing error upstream');
+}
 
 /**
  * Prices the rows of one charge. SQL returns them ordered by account, period, version and dimension values, so

@@ -334,8 +334,8 @@ export const hostileCases: HostileCase[] = [
   {
     name: 'values: a meter total past decimal(38) fails the run with a clear message',
     group: 'values',
-    status: 'fails',
-    note: 'DEFECT: two quantities of 10^35 in decimal(38,3) overflow the SUM; the run exits 1 with "unexpected failure: Out of Range Error: Overflow in HUGEINT addition" and "run again with --debug", naming neither the meter nor the file. Not a local fix (metering SQL or the run\'s error boundary).',
+    status: 'pass',
+    note: 'The meter and charge are named (src/run/rate.ts meteringFailure), not DuckDB\'s "Overflow in HUGEINT addition".',
     ruleset: valuesWith('type: "decimal(18,3)"', 'type: "decimal(38,3)"'),
     inputs: file('v.csv', csv(VH, ev('e1', `${'9'.repeat(35)}.999`), ev('e2', `${'9'.repeat(35)}.999`))),
     expect: { refused: { code: 1, message: /^(?![\s\S]*unexpected failure)[\s\S]*(units|v\.csv)[\s\S]*overflow/i } },
