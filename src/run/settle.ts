@@ -22,7 +22,7 @@ import { applyDeclared, persistDeclared } from './declared-position.js';
 import { runWaterfall } from '../wallet/waterfall.js';
 import { sortLines, type ChargeLine } from './rate.js';
 import { mergeLateUsage } from './late.js';
-import { faultPoint } from './fault-points.js';
+import { faultPoint, faultPointDuring } from './fault-points.js';
 
 export interface SettledEntry extends Entry {
   entryId: string;
@@ -98,6 +98,7 @@ export async function settle(
   }, { commit: !dryRun });
   if (!dryRun) {
     faultPoint('settle:after-commit');
+    faultPointDuring('settle:during-checkpoint');
     await store.checkpoint();
   }
   return {

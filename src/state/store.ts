@@ -26,6 +26,10 @@ export { q as sqlText };
 
 type Cell = string | null;
 
+/** What DuckDB says of a file that is not a database, or one that is damaged (bad checksums, cut short). */
+const DAMAGED = /not a valid DuckDB database|Corrupt|checksum|Could not read enough bytes/i;
+const damaged = (file: string) => new DataError(`${file} is not a tally state file (or it is damaged); it was left as it is`, 'give another --state, or restore the file from a backup');
+
 export class StateStore {
   private constructor(
     readonly file: string,
@@ -49,9 +53,7 @@ export class StateStore {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/lock/i.test(msg)) throw new StateHeldError(file);
-      if (/not a valid DuckDB database|Corrupt|checksum/i.test(msg)) {
-        throw new DataError(`${file} is not a tally state file (or it is damaged); it was left as it is`, 'give another --state, or restore the file from a backup');
-      }
+      if (DAMAGED.test(msg)) throw damaged(file);
       throw new DataError(`cannot open the state file ${file}: ${msg.split('\n')[0]}`, 'check that its folder exists and is writable');
     }
     const conn = await instance.connect();
@@ -61,6 +63,8 @@ export class StateStore {
       await store.migrate(existed);
     } catch (e) {
       store.close();
+      // A file cut short opens (its header is intact) and fails at the first read of a missing block.
+      if (!(e instanceof DataError) && DAMAGED.test(e instanceof Error ? e.message : String(e))) throw damaged(file);
       throw e;
     }
     return store;
@@ -94,7 +98,14 @@ export class StateStore {
   }
 
   async rows(sql: string): Promise<Cell[][]> {
-    const reader = await this.conn.runAndReadAll(sql);
+    let reader;
+    try {
+      reader = await this.conn.runAndReadAll(sql);
+    } catch (e) {
+      // A file cut short opens (its header and catalog are intact) and fails when a query reaches a missing block.
+      if (DAMAGED.test(e instanceof Error ? e.message : String(e))) throw damaged(this.file);
+      throw e;
+    }
     return reader.getRowsJson().map((r) => r.map((v) => (v === null ? null : String(v))));
   }
 
