@@ -108,3 +108,14 @@ export function stageSql(stage: StageIR, from: string, fields: readonly string[]
   if (!def.toSql) throw new Error(`stage ${stage.kind} runs only in place, on a materialized table`);
   return def.toSql(stage.body, from, stageSqlContext(fields, stage.label));
 }
+
+/** Without a database (explain, a plan for another engine), the fields after a stage, from the stage body. */
+export function fieldsAfterStage(fields: string[], stage: { kind: string; body: unknown }): string[] {
+  const b = stage.body as Record<string, unknown>;
+  if (stage.kind === 'derive') return [...new Set([...fields, ...(b.fields as { name: string }[]).map((f) => f.name)])];
+  if (stage.kind === 'map') return [...new Set([...fields, b.into as string])];
+  if (stage.kind === 'enrich') return [...fields, ...(b.fields as { name: string }[]).map((f) => f.name)];
+  if (stage.kind === 'rename') return fields.map((f) => (b.pairs as [string, string][]).find(([o]) => o === f)?.[1] ?? f);
+  if (stage.kind === 'split') return [...new Set([...fields, ...(b.fields as Map<string, unknown>).keys()])];
+  return fields;
+}

@@ -29,7 +29,7 @@ import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import type { EnrichBody } from '../stages/enrich.js';
 import { getStage } from '../stages/registry.js';
 import { INTERNAL, LIVE, outcomeSelect, STATUS, type StageOutcome } from '../stages/stage.js';
-import { outcomeColumns, stageSqlContext, typingSql } from './mediation-sql.js';
+import { fieldsAfterStage, outcomeColumns, stageSqlContext, typingSql } from './mediation-sql.js';
 import { chargeLinesOrder, chargeLinesSql, EVENTS_TABLE, matrixGuardCondition } from './metering-sql.js';
 import { EngineCapabilityError, type PlanDialect } from './sql-dialect.js';
 import { snowflakePlanDialect } from './snowflake-plan-dialect.js';
@@ -212,7 +212,7 @@ export function mediationChain(ruleset: RulesetIR, source: string, options: Omit
       ? stageSqlContext(fields, stage.label, plan)
       : { ...stageSqlContext(fields, stage.label, plan), referenceTable: () => referenceTable(stage, options) };
     step(`__stage_${i}`, def.toSql!(stage.body, from, ctx));
-    fields = fieldsAfter(fields, stage);
+    fields = fieldsAfterStage(fields, stage);
   }
 
   for (const [i, g] of finalGuards(ruleset, plan).entries()) step(`__guard_${i}`, outcomeSelect(g.outcome, from, stageSqlContext(fields, g.label, plan)));
@@ -242,17 +242,6 @@ function finalGuards(ruleset: RulesetIR, plan: PlanDialect): { outcome: StageOut
     if (condition) guards.push({ outcome: { condition, status: STATUS.rejected, reason: charge.matrixGuard!.reason }, label: `price:${charge.name}` });
   }
   return guards;
-}
-
-/** Fields after a stage, from its body (as run/mediate.ts does for explain). */
-function fieldsAfter(fields: string[], stage: StageIR): string[] {
-  const b = stage.body as Record<string, unknown>;
-  if (stage.kind === 'derive') return [...new Set([...fields, ...(b.fields as { name: string }[]).map((f) => f.name)])];
-  if (stage.kind === 'map') return [...new Set([...fields, b.into as string])];
-  if (stage.kind === 'enrich') return [...fields, ...(b.fields as { name: string }[]).map((f) => f.name)];
-  if (stage.kind === 'rename') return fields.map((f) => (b.pairs as [string, string][]).find(([o]) => o === f)?.[1] ?? f);
-  if (stage.kind === 'split') return [...new Set([...fields, ...(b.fields as Map<string, unknown>).keys()])];
-  return fields;
 }
 
 function referenceTable(stage: StageIR, options: Pick<SnowflakePlanOptions, 'referenceTables'>): string {

@@ -10,7 +10,7 @@ import { DataError } from '../cli/errors.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { INTERNAL, outcomeSelect, outcomeUpdate, STATUS, type StageOutcome, type StageSqlContext } from '../stages/stage.js';
 import { getStage } from '../stages/registry.js';
-import { ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
+import { fieldsAfterStage, ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
 import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
 import { enrichDuplicateKeysSql, type EnrichBody } from '../stages/enrich.js';
 
@@ -128,7 +128,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     } else {
       relation = `(${stageSql(stage, relation, fields)})`;
       table = null;
-      fields = explainOnly ? fieldsAfter(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
+      fields = explainOnly ? fieldsAfterStage(fields, stage) : (await db.columns(`SELECT * FROM ${relation}`)).filter((c) => !INTERNAL_COLUMNS.includes(c));
     }
   }
 
@@ -178,17 +178,6 @@ async function lineFormula(db: Database, table: string, ruleset: RulesetIR, file
   });
   const shift = shifts.length ? ` + CASE ${INTERNAL.file} ${shifts.join(' ')} ELSE 0 END` : '';
   return `coalesce(${INTERNAL.line}, CAST(${base}${shift} AS BIGINT))`;
-}
-
-/** Without a database (explain), the fields after a stage are approximated from the stage body. */
-function fieldsAfter(fields: string[], stage: { kind: string; body: unknown }): string[] {
-  const b = stage.body as Record<string, unknown>;
-  if (stage.kind === 'derive') return [...new Set([...fields, ...(b.fields as { name: string }[]).map((f) => f.name)])];
-  if (stage.kind === 'map') return [...new Set([...fields, b.into as string])];
-  if (stage.kind === 'enrich') return [...fields, ...(b.fields as { name: string }[]).map((f) => f.name)];
-  if (stage.kind === 'rename') return fields.map((f) => (b.pairs as [string, string][]).find(([o]) => o === f)?.[1] ?? f);
-  if (stage.kind === 'split') return [...new Set([...fields, ...(b.fields as Map<string, unknown>).keys()])];
-  return fields;
 }
 
 /**

@@ -36,35 +36,38 @@ export async function countOutcomes(db: Database, ruleset: RulesetIR, files: Inp
     : EVENTS_STORE;
   const rows = await db.rows(`SELECT ${INTERNAL.file}, ${o}, count(*) FROM ${perRow.startsWith('SELECT') ? `(${perRow})` : perRow} GROUP BY ALL`);
 
-  const counts: OutcomeCounts = {
-    files: files.map((f) => ({ file: f.name, rows_read: 0, accepted: 0, rejected: 0, duplicates: 0, filtered: 0 })),
-    byStage: {},
-    byReason: {},
-  };
-  const add = (file: number, status: string | null, stage: string, reason: string, n: number) => {
-    const f = counts.files[file]!;
-    f.rows_read += n;
-    if (status === null) {
-      f.accepted += n;
-      return;
-    }
-    const s = (counts.byStage[stage] ??= { rejected: 0, filtered: 0, duplicates: 0 });
-    if (status === STATUS.rejected) {
-      f.rejected += n;
-      s.rejected += n;
-      counts.byReason[reason] = (counts.byReason[reason] ?? 0) + n;
-    } else if (status === STATUS.filtered) {
-      f.filtered += n;
-      s.filtered += n;
-    } else {
-      f.duplicates += n;
-      s.duplicates += n;
-    }
-  };
+  const counts = emptyCounts(files.map((f) => f.name));
+  const add = (file: number, status: string | null, stage: string, reason: string, n: number) => addOutcome(counts, file, status, stage, reason, n);
   for (const [file, outcome, n] of rows) {
     const [status, stage, reason] = outcome === null ? [null, '', ''] : String(outcome).split(OUTCOME_SEPARATOR);
     add(Number(file), status ?? null, stage ?? '', reason ?? '', Number(n));
   }
   for (const m of malformed) add(m.file, STATUS.rejected, 'read', m.reason, 1);
   return counts;
+}
+
+export function emptyCounts(fileNames: readonly string[]): OutcomeCounts {
+  return { files: fileNames.map((file) => ({ file, rows_read: 0, accepted: 0, rejected: 0, duplicates: 0, filtered: 0 })), byStage: {}, byReason: {} };
+}
+
+/** Counts `n` rows of one outcome (status null: accepted) for a file, its stage and its reason. */
+export function addOutcome(counts: OutcomeCounts, file: number, status: string | null, stage: string, reason: string, n: number): void {
+  const f = counts.files[file]!;
+  f.rows_read += n;
+  if (status === null) {
+    f.accepted += n;
+    return;
+  }
+  const s = (counts.byStage[stage] ??= { rejected: 0, filtered: 0, duplicates: 0 });
+  if (status === STATUS.rejected) {
+    f.rejected += n;
+    s.rejected += n;
+    counts.byReason[reason] = (counts.byReason[reason] ?? 0) + n;
+  } else if (status === STATUS.filtered) {
+    f.filtered += n;
+    s.filtered += n;
+  } else {
+    f.duplicates += n;
+    s.duplicates += n;
+  }
 }

@@ -22,8 +22,7 @@ import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
 import { compileSnowflakePlan, type SnowflakePlanOptions, type SnowflakeStatement } from '../plan/snowflake-plan.js';
 import { EngineCapabilityError } from '../plan/sql-dialect.js';
 import type { RulesetIR } from '../ruleset/ir.js';
-import { STATUS } from '../stages/stage.js';
-import type { OutcomeCounts } from './outcome-counts.js';
+import { addOutcome, emptyCounts, type OutcomeCounts } from './outcome-counts.js';
 
 type Row = (string | null)[];
 
@@ -170,27 +169,7 @@ function checkReferenceKeys(stage: string, plan: SnowflakePlanOptions, rows: Row
 
 /** The `outcomes` rows (status, stage, reason, rows; status NULL: accepted) as the manifest counts them. */
 function countsOf(file: string, rows: Row[]): OutcomeCounts {
-  const f = { file, rows_read: 0, accepted: 0, rejected: 0, duplicates: 0, filtered: 0 };
-  const counts: OutcomeCounts = { files: [f], byStage: {}, byReason: {} };
-  for (const [status, stage, reason, text] of rows) {
-    const n = Number(text);
-    f.rows_read += n;
-    if (status === null) {
-      f.accepted += n;
-      continue;
-    }
-    const s = (counts.byStage[stage ?? ''] ??= { rejected: 0, filtered: 0, duplicates: 0 });
-    if (status === STATUS.rejected) {
-      f.rejected += n;
-      s.rejected += n;
-      counts.byReason[reason ?? ''] = (counts.byReason[reason ?? ''] ?? 0) + n;
-    } else if (status === STATUS.filtered) {
-      f.filtered += n;
-      s.filtered += n;
-    } else {
-      f.duplicates += n;
-      s.duplicates += n;
-    }
-  }
+  const counts = emptyCounts([file]);
+  for (const [status, stage, reason, n] of rows) addOutcome(counts, 0, status === null ? null : String(status), String(stage ?? ''), String(reason ?? ''), Number(n));
   return counts;
 }
