@@ -205,8 +205,10 @@ describe('(a) SIGKILL, then run again', () => {
     }
     expect(seen.random.statesOutsideBeforeAfter).toBe(0);
     expect(seen.random.doubleDrawdowns).toBe(0);
-    // Most kills must land while the run is going, and some on each side of the commit, or the test proves little.
-    expect(seen.random.killedWhileRunning).toBeGreaterThanOrEqual(Math.ceil(KILLS * 0.6));
+    // Many kills must land while the run is going, and some on each side of the commit, or the test proves little.
+    // (Not most: the instants are spread over the reference run's length, and runs slow down when CI runs other
+    // test files beside this one; 17 of 30 was seen there.)
+    expect(seen.random.killedWhileRunning).toBeGreaterThanOrEqual(Math.ceil(KILLS * 0.4));
     if (KILLS >= 20) expect(Math.min(seen.random.leftBefore, seen.random.leftAfter)).toBeGreaterThan(0);
   }, 3_600_000);
 });
