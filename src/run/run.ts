@@ -193,36 +193,44 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     const writeExports = opts.exports?.profiles.length ? await prepareExports(opts.exports, rated, ruleset) : null;
     const fileHashes = await hashes;
     lap('fingerprint_wait');
-    let settlement: Settlement | null = null;
+    // Every output is written into the staging folder from the settlement; with a state file, inside its
+    // transaction before COMMIT (src/run/settle.ts), so a run whose outputs cannot be written is not recorded.
+    let manifest: Manifest | null = null;
     let lines = rated;
+    const writeOutputs = async (settlement: Settlement | null): Promise<void> => {
+      lines = settlement?.lines ?? rated;
+      if (settlement) lap('settle');
+      say(`writing ${lines.length} lines`);
+      await writeCharges(out.file(chargesName), opts.format, lines, ruleset, db!);
+      if (pushed) await writeRejectRows(db!, out.file('rejects.csv'), pushed.result.sourceName, pushed.result.rejects);
+      else await writeRejects(db!, out.file('rejects.csv'), files, malformed);
+      if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db!, ruleset, lines, files, out.file('rated-events.parquet'));
+      const walletFiles = settlement ? ['wallet-entries.csv', 'balances.csv', 'top-ups.csv'] : [];
+      if (settlement) {
+        writeEntries(out.file('wallet-entries.csv'), settlement.entries);
+        writeBalances(out.file('balances.csv'), settlement.balances);
+        writeTopUps(out.file('top-ups.csv'), settlement.topUps);
+      }
+      const id = settlement?.txnId ?? runId(ruleset, consumed);
+      // Without state there is no ledger: entry and top-up profiles write a header only.
+      const exportFiles = writeExports ? writeExports({ lines, entries: settlement?.entries ?? [], topUps: settlement?.topUps ?? [] }, id, out) : [];
+      lap('write');
+      manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
+      if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
+      if (pushed) manifest.engine = 'snowflake';
+      manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
+      fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    };
+    const consumed = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
+    let settlement: Settlement | null = null;
     if (state) {
       say('applying credits and commitments');
-      const inputs = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
       const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(db, ruleset.position.accountsFile) : [];
-      settlement = await settle(state, ruleset, inputs, rated, { dryRun: opts.dryRun === true, fileAccounts, offsets: fetched.offsets });
-      lines = settlement.lines;
-      lap('settle');
+      settlement = await settle(state, ruleset, consumed, rated, { dryRun: opts.dryRun === true, fileAccounts, offsets: fetched.offsets, beforeCommit: writeOutputs });
+    } else {
+      await writeOutputs(null);
     }
-    say(`writing ${lines.length} lines`);
-    await writeCharges(out.file(chargesName), opts.format, lines, ruleset, db);
-    if (pushed) await writeRejectRows(db, out.file('rejects.csv'), pushed.result.sourceName, pushed.result.rejects);
-    else await writeRejects(db, out.file('rejects.csv'), files, malformed);
-    if (opts.ratedEvents || ruleset.outputs.ratedEvents) await writeRatedEvents(db, ruleset, lines, files, out.file('rated-events.parquet'));
-    const walletFiles = settlement ? ['wallet-entries.csv', 'balances.csv', 'top-ups.csv'] : [];
-    if (settlement) {
-      writeEntries(out.file('wallet-entries.csv'), settlement.entries);
-      writeBalances(out.file('balances.csv'), settlement.balances);
-      writeTopUps(out.file('top-ups.csv'), settlement.topUps);
-    }
-    const id = settlement?.txnId ?? runId(ruleset, files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes })));
-    // Without state there is no ledger: entry and top-up profiles write a header only.
-    const exportFiles = writeExports ? writeExports({ lines, entries: settlement?.entries ?? [], topUps: settlement?.topUps ?? [] }, id, out) : [];
-    lap('write');
-    const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
-    if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
-    if (pushed) manifest.engine = 'snowflake';
-    manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
-    fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const id = settlement?.txnId ?? runId(ruleset, consumed);
     faultPoint('run:before-rename');
     out.commit();
     if (remoteOut) {
@@ -237,7 +245,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       const { loadLinesToSnowflake } = await import('../io/sinks/snowflake.js');
       await loadLinesToSnowflake(target, lines, { runId: id, ruleset: ruleset.name, rulesetVersion: ruleset.version }, opts.sources?.profile ?? Profile.empty());
     }
-    return { manifest, lines };
+    return { manifest: manifest!, lines };
   } catch (e) {
     out.discard();
     throw e;

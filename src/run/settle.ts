@@ -57,12 +57,26 @@ export async function settle(
   ruleset: RulesetIR,
   inputs: readonly ConsumedInput[],
   rated: ChargeLine[],
-  opts: { dryRun: boolean; fileAccounts: readonly Account[]; offsets?: readonly StreamOffset[] },
+  opts: {
+    dryRun: boolean;
+    fileAccounts: readonly Account[];
+    offsets?: readonly StreamOffset[];
+    /**
+     * Writes the run's outputs (to a staging folder) from the settlement, inside the state transaction before
+     * COMMIT: an output that cannot be written (a full disk) rolls the run back, so the state never records a
+     * run whose outputs do not exist.
+     */
+    beforeCommit?: (settlement: Settlement) => Promise<void>;
+  },
 ): Promise<Settlement> {
   const dryRun = opts.dryRun;
   const txnId = runId(ruleset, inputs);
   const lastAt = rated.reduce((m, l) => (l.at > m ? l.at : m), '0000-01-01 00:00:00.000000');
-  if (await store.txnExists(txnId)) return replay(store, ruleset, txnId, rated, dryRun);
+  if (await store.txnExists(txnId)) {
+    const replayed = await replay(store, ruleset, txnId, rated, dryRun);
+    await opts.beforeCommit?.(replayed);
+    return replayed;
+  }
 
   const consumed = await store.rows(`SELECT DISTINCT i.file, i.txn_id FROM txn_inputs i JOIN txns t USING (txn_id)
     WHERE t.ruleset = '${ruleset.name.replace(/'/g, "''")}' AND i.sha256 IN (${inputs.map((i) => `'${i.sha256}'`).join(', ') || 'NULL'})`);
@@ -83,6 +97,15 @@ export async function settle(
   const entries = [...declared.entries, ...result.entries];
   for (const l of lines) l.wallet = result.breakdown.get(l.lineId)!;
   const balances = balanceRows(pos, null, lastAt);
+  const settlement: Settlement = {
+    txnId,
+    lines,
+    repeated: false,
+    dryRun,
+    entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
+    topUps: result.topUps,
+    balances,
+  };
   // A dry run makes the same writes and checks, then rolls them back.
   await store.transaction(async () => {
     await store.recordTxn(txnId, 'run', { lines: lines.length, inputs: inputs.map((i) => i.file), ruleset_file: path.resolve(ruleset.file) }, { name: ruleset.name, sha256: ruleset.hash });
@@ -94,6 +117,7 @@ export async function settle(
     await refuseLinesBilledTwice(store, txnId);
     await saveBalances(store, txnId, balances);
     await storeOffsets(store, ruleset.name, txnId, opts.offsets ?? []);
+    await opts.beforeCommit?.(settlement);
     faultPoint('settle:in-transaction');
   }, { commit: !dryRun });
   if (!dryRun) {
@@ -101,15 +125,7 @@ export async function settle(
     faultPointDuring('settle:during-checkpoint');
     await store.checkpoint();
   }
-  return {
-    txnId,
-    lines,
-    repeated: false,
-    dryRun,
-    entries: entries.map((e, i) => ({ ...e, entryId: `${txnId}:${i + 1}` })),
-    topUps: result.topUps,
-    balances,
-  };
+  return settlement;
 }
 
 /** The committed run again: its breakdown, entries and the balances right after it, read back from the state. */

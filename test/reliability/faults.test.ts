@@ -96,13 +96,16 @@ async function recover(state: string, out: string): Promise<{ side: 'before' | '
     seen.random.statesOutsideBeforeAfter++;
     throw e;
   }
-  if (fs.existsSync(out)) seen.leftoverStagingFolders += fs.readdirSync(out).filter((f) => f.startsWith('.tally-tmp-')).length;
+  const staging = () => (fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f.startsWith('.tally-tmp-')).length : 0);
+  seen.leftoverStagingFolders += staging();
   const r = cli(w.runArgs(state, out), { cwd: w.dir });
   expect(r.code, r.stderr).toBe(0);
+  // The re-run removes the staging folder the killed run left (its process is gone).
+  expect(staging()).toBe(0);
   checkIdempotence(reference, await snapshot(state, out));
   await checkConservation(state);
   const doubles = await doubleDrawdowns(state, reference.stateFile);
-  return { side, outputs: crashed.outputs.size ? 'complete' : 'absent', doubles };
+  return { side, outputs: crashed.outputs.has('manifest.json') ? 'complete' : 'absent', doubles };
 }
 
 describe('the uninterrupted run', () => {
@@ -159,6 +162,7 @@ describe('(a) SIGKILL, then run again', () => {
     ['settle:after-commit', 'after'],
     ['settle:during-checkpoint', 'after'],
     ['run:before-rename', 'after'],
+    ['output:mid-rename', 'after'],
   ] as const;
   for (const [point, side] of points) {
     it(`killed at ${point}: the state is from ${side} the run, and the re-run equals an uninterrupted one`, async () => {
@@ -166,8 +170,19 @@ describe('(a) SIGKILL, then run again', () => {
       const state = path.join(w.dir, `${slug}.duckdb`);
       const out = path.join(w.dir, `out-${slug}`);
       fs.copyFileSync(w.baseState, state);
+      const midRename = point === 'output:mid-rename';
+      if (midRename) {
+        // An earlier run's outputs in the folder: a kill between renames must not leave its manifest beside new files.
+        fs.mkdirSync(out);
+        fs.writeFileSync(path.join(out, 'charges.csv'), 'from an earlier run\n');
+        fs.writeFileSync(path.join(out, 'manifest.json'), '{"run": "an earlier run"}\n');
+      }
       const r = cli(w.runArgs(state, out), { cwd: w.dir, env: { TALLY_FAULT_POINT: point } });
       expect(r.signal, r.stderr).toBe('SIGKILL');
+      if (midRename) {
+        expect(fs.existsSync(path.join(out, 'manifest.json')), 'the earlier manifest is removed before the first rename').toBe(false);
+        expect(fs.readFileSync(path.join(out, 'charges.csv'), 'utf8')).not.toBe('from an earlier run\n');
+      }
       // A WAL with content left behind means the kill landed before the checkpoint had folded it into the file.
       const wal = `${state}.wal`;
       const walBytes = fs.existsSync(wal) ? fs.statSync(wal).size : 0;
@@ -235,12 +250,9 @@ const CAN_MOUNT = (() => {
 })();
 
 describe('(b) disk full', () => {
-  // DEFECT (reported): `tally run` commits the state transaction (src/run/settle.ts) before it writes any output
-  // (src/run/run.ts), so an output folder that fills up fails the run with a clear ENOSPC message but leaves the
-  // run recorded in the state: not "unchanged" as issue 7 asks (a re-run does rewrite the outputs from it, so
-  // nothing is lost or billed twice). The fix is to write the outputs into the staging folder inside the state
-  // transaction, before COMMIT; until then this test is expected to fail.
-  (CAN_MOUNT !== null ? it.skip : it.fails)(`the output folder fills up: a clear failure, the state readable and unchanged${CAN_MOUNT ? ` (skipped: ${CAN_MOUNT})` : ''}`, async () => {
+  // The outputs are written into the staging folder inside the state transaction, before COMMIT
+  // (src/run/settle.ts `beforeCommit`): an output folder that fills up rolls the run back.
+  it.skipIf(CAN_MOUNT !== null)(`the output folder fills up: a clear failure, the state readable and unchanged${CAN_MOUNT ? ` (skipped: ${CAN_MOUNT})` : ''}`, async () => {
     const fsys = tmpfs('96k') as { dir: string; unmount: () => void };
     try {
       const state = path.join(w.dir, 'full-out.duckdb');
