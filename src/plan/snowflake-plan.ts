@@ -27,6 +27,7 @@ import type { TypedNode } from '../expr/typed-ast.js';
 import { scaleOf } from '../expr/types.js';
 import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import type { EnrichBody } from '../stages/enrich.js';
+import type { DedupeBody } from '../stages/dedupe.js';
 import { getStage } from '../stages/registry.js';
 import { INTERNAL, LIVE, outcomeSelect, STATUS, type StageOutcome } from '../stages/stage.js';
 import { fieldsAfterStage, outcomeColumns, stageSqlContext, typingSql } from './mediation-sql.js';
@@ -257,6 +258,7 @@ function unsupportedFeatures(ruleset: RulesetIR, options: SnowflakePlanOptions):
     if (s.kind === 'enrich' && !options.referenceTables?.[s.label]) {
       out.push(`stage ${s.label} (enrich from the file ${(s.body as EnrichBody).file.split(/[\\/]/).pop()}) until its reference table is staged in Snowflake and named for the stage`);
     }
+    if (s.kind === 'dedupe' && (s.body as DedupeBody).acrossRuns) out.push(`stage ${s.label} (dedupe across runs: the keys earlier runs accepted are in the local state file)`);
     for (const e of exprsIn(s.body)) out.push(...productProblems(e, `stage ${s.label}`));
   }
   for (const m of ruleset.meters) for (const e of [m.value, m.filter]) if (e) out.push(...productProblems(e, `meter ${m.name}`));

@@ -12,6 +12,7 @@ import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { getStage } from '../stages/registry.js';
 import { FIELD_TYPE_HINT, parseFieldType } from '../stages/field-types.js';
 import type { EnrichBody } from '../stages/enrich.js';
+import type { DedupeBody } from '../stages/dedupe.js';
 import type { StageCompileContext } from '../stages/stage.js';
 import { resolveTimeZone } from '../expr/time-zones.js';
 import { CompileContext } from './context.js';
@@ -261,6 +262,9 @@ function compileStages(items: unknown[], cx: CompileContext, scope: Map<string, 
       nodeOf: (obj, key) => cx.r.nodeOf(obj, key),
     };
     const compiled = def.compile(body, ctx);
+    if (kind === 'dedupe' && (compiled as DedupeBody | undefined)?.acrossRuns && stages.some((s) => s.kind === 'dedupe' && (s.body as DedupeBody).acrossRuns)) {
+      cx.error(body, 'across_runs', path, 'across_runs_twice', 'only one dedupe stage can look across runs (the state keeps one set of keys per ruleset)');
+    }
     kinds.push(kind);
     if (compiled !== undefined) stages.push({ kind, label, body: compiled });
   });

@@ -13,6 +13,7 @@ import { getStage } from '../stages/registry.js';
 import { fieldsAfterStage, ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
 import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
 import { enrichDuplicateKeysSql, type EnrichBody } from '../stages/enrich.js';
+import { crossRunUpdateSql, runKeysSql, type DedupeBody } from '../stages/dedupe.js';
 
 export interface MalformedRow {
   file: number;
@@ -62,6 +63,10 @@ export async function fileColumns(db: Database, file: InputFile, ruleset: Rulese
   }
 }
 
+/** Keys earlier runs accepted (event_key, payload_md5, txn_id), and this run's keys (see dedupe `across_runs`). */
+export const SEEN_EVENTS = '__seen_events';
+export const RUN_KEYS = '__run_keys';
+
 /** The physical table of mediated events; `__events` is a view over it with lines and outcomes decoded. */
 export const EVENTS_STORE = '__events_t';
 
@@ -74,8 +79,11 @@ export interface BuiltEvents extends MediationSql {
  * until the end; after a materialization, stages that only decide outcomes run as UPDATEs of the rows they hit,
  * so a ruleset like S1 copies its rows once. CSV rows get their line numbers from the first materialized table,
  * whose row ids follow the files (DuckDB keeps insertion order), which keeps the reading parallel.
+ *
+ * A dedupe `across_runs` also checks the keys earlier runs accepted when `seenEvents` (the table SEEN_EVENTS
+ * holds them, loaded from the state file), and leaves this run's keys in RUN_KEYS for the run to record.
  */
-export async function buildEvents(db: Database, ruleset: RulesetIR, files: InputFile[], explainOnly = false): Promise<BuiltEvents> {
+export async function buildEvents(db: Database, ruleset: RulesetIR, files: InputFile[], explainOnly = false, seenEvents = explainOnly): Promise<BuiltEvents> {
   const statements: string[] = [];
   const exec = async (sql: string) => {
     statements.push(sql);
@@ -123,6 +131,11 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     if ((def.barrier && table === null) || (def.reordersRows && first === null)) await materialize(`__stage_${i}`);
     if (table !== null && def.toUpdateSql) {
       await exec(def.toUpdateSql(stage.body, table, ctx));
+      const dedupe = stage.kind === 'dedupe' ? (stage.body as DedupeBody) : null;
+      if (dedupe?.acrossRuns) {
+        if (seenEvents) await exec(crossRunUpdateSql(dedupe, table, SEEN_EVENTS, ctx));
+        await exec(runKeysSql(dedupe, table, RUN_KEYS, table === first ? lineSql : INTERNAL.line, ctx));
+      }
     } else if (table !== null && def.outcome) {
       await exec(outcomeUpdate(def.outcome(stage.body, ctx), table, ctx));
     } else {

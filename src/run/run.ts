@@ -29,7 +29,8 @@ import { fingerprintFiles } from '../io/sources/fingerprint.js';
 import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-files.js';
 import { StateStore } from '../state/store.js';
 import { loadContracts, type ContractTerms } from '../state/contracts.js';
-import { runId, settle, type Settlement } from './settle.js';
+import { runId, settle, type ConsumedInput, type Settlement } from './settle.js';
+import { acrossRunsDedupe, loadSeenEvents, writeRunKeys } from './across-runs.js';
 import { committedOffsets } from '../state/stream-offsets.js';
 import { readAccountsFile } from './declared-position.js';
 import { faultPoint } from './fault-points.js';
@@ -172,8 +173,10 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     if (!pushed) {
       say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
       await checkReferenceTables(db, ruleset);
+      const acrossRuns = state ? acrossRunsDedupe(ruleset) : null;
+      if (acrossRuns) await loadSeenEvents(state!, db, ruleset, runId(ruleset, fileKeys(files, await hashes)), out.staging);
       try {
-        ({ malformed } = await buildEvents(db, ruleset, files));
+        ({ malformed } = await buildEvents(db, ruleset, files, false, acrossRuns !== null));
       } catch (e) {
         if (e instanceof DataError) throw e;
         throw new DataError(`cannot read the input: ${firstLine(e)}`, 'check that each file is complete and in the declared format (a truncated .gz or a non-Parquet file cannot be read)');
@@ -181,6 +184,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       lap('mediate');
     }
     const counts = pushed?.result.counts ?? await countOutcomes(db, ruleset, files, malformed);
+    const acrossRuns = state && !pushed ? acrossRunsDedupe(ruleset) : null;
+    const seenEvents = acrossRuns ? { file: await writeRunKeys(db, ruleset, out.staging), lookbackDays: acrossRuns.lookbackDays } : null;
     const total = counts.files.reduce((n, c) => n + c.rows_read, 0);
     const rejected = counts.files.reduce((n, c) => n + c.rejected, 0);
     if (opts.maxRejectRate !== undefined && total > 0 && rejected / total > opts.maxRejectRate) {
@@ -221,12 +226,12 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       manifest.outputs = [chargesName, 'rejects.csv', ...(opts.ratedEvents || ruleset.outputs.ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
       fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     };
-    const consumed = files.map((f, i) => ({ file: f.name, sha256: fileHashes[i]!.sha256, bytes: fileHashes[i]!.bytes }));
+    const consumed = fileKeys(files, fileHashes);
     let settlement: Settlement | null = null;
     if (state) {
       say('applying credits and commitments');
       const fileAccounts = ruleset.position.accountsFile ? await readAccountsFile(db, ruleset.position.accountsFile) : [];
-      settlement = await settle(state, ruleset, consumed, rated, { dryRun: opts.dryRun === true, fileAccounts, offsets: fetched.offsets, beforeCommit: writeOutputs });
+      settlement = await settle(state, ruleset, consumed, rated, { dryRun: opts.dryRun === true, fileAccounts, offsets: fetched.offsets, ...(seenEvents ? { seenEvents } : {}), beforeCommit: writeOutputs });
     } else {
       await writeOutputs(null);
     }
@@ -254,6 +259,11 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     state?.close();
     if (remoteOut) fs.rmSync(localOut, { recursive: true, force: true });
   }
+}
+
+/** What identifies the run's inputs: their names, content hashes and sizes. */
+function fileKeys(files: InputFile[], hashes: { sha256: string; bytes: number }[]): ConsumedInput[] {
+  return files.map((f, i) => ({ file: f.name, sha256: hashes[i]!.sha256, bytes: hashes[i]!.bytes }));
 }
 
 /** --engine snowflake: the one table rated in Snowflake, standing in for a fetched file in what follows. */

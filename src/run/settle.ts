@@ -9,6 +9,7 @@
  */
 import type { StreamOffset } from '../io/sources/source.js';
 import { storeOffsets } from '../state/stream-offsets.js';
+import { recordSeenEvents } from '../state/seen-events.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DataError } from '../cli/errors.js';
@@ -61,6 +62,8 @@ export async function settle(
     dryRun: boolean;
     fileAccounts: readonly Account[];
     offsets?: readonly StreamOffset[];
+    /** Keys of the events this run accepted (a Parquet file), for a dedupe across runs. */
+    seenEvents?: { file: string; lookbackDays: number | null };
     /**
      * Writes the run's outputs (to a staging folder) from the settlement, inside the state transaction before
      * COMMIT: an output that cannot be written (a full disk) rolls the run back, so the state never records a
@@ -117,6 +120,7 @@ export async function settle(
     await refuseLinesBilledTwice(store, txnId);
     await saveBalances(store, txnId, balances);
     await storeOffsets(store, ruleset.name, txnId, opts.offsets ?? []);
+    if (opts.seenEvents) await recordSeenEvents(store, ruleset.name, txnId, opts.seenEvents.file, opts.seenEvents.lookbackDays);
     await opts.beforeCommit?.(settlement);
     faultPoint('settle:in-transaction');
   }, { commit: !dryRun });

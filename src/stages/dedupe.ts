@@ -8,14 +8,24 @@
  *
  *   - dedupe: {}                                  # on the input's event_id
  *   - dedupe: { key: [account_id, request_id] }
+ *   - dedupe: { across_runs: true, lookback_days: 40 }
+ *
+ * `across_runs` (with a state file) also compares each key with the keys of events that earlier runs of the
+ * ruleset accepted (the state's `seen_events`, see src/state/seen-events.ts): a re-delivery in a later file or
+ * a stream's next batch is a duplicate (same fields) or a conflict (different fields; the detail names the run
+ * that rated the first copy). Keys are kept as exact text, payloads as an MD5 of the fields' text (stable
+ * across DuckDB versions, unlike hash()). `lookback_days` bounds what the state keeps: keys of events more than
+ * that many days older than the newest event rated are dropped.
  */
-import { obj, str, strings } from '../ruleset/spec.js';
+import { bool, int, obj, str, strings } from '../ruleset/spec.js';
 import { REASON } from './reason.js';
-import { INTERNAL, LIVE, outcomeSql, STATUS, type StageDefinition } from './stage.js';
+import { INTERNAL, LIVE, outcomeSql, STATUS, type StageDefinition, type StageSqlContext } from './stage.js';
 
-interface DedupeBody {
+export interface DedupeBody {
   key: string[];
   reason: string;
+  acrossRuns: boolean;
+  lookbackDays: number | null;
 }
 
 export const dedupeStage: StageDefinition<DedupeBody> = {
@@ -25,14 +35,17 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
     name: str('Label of this stage.'),
     key: strings('Fields forming the key (default: the input event id).'),
     reason: REASON,
+    across_runs: bool('Also drop (or reject) events whose key an earlier run with the same state file accepted.'),
+    lookback_days: int('With across_runs: how many days of event time the state remembers keys for (default: all).', 1),
   }),
   rejects: true,
   barrier: true,
   compile(raw, ctx) {
     const key = (raw.key as string[] | undefined) ?? [ctx.eventId];
     for (const k of key) if (!ctx.scope.has(k)) ctx.error(raw, 'key', 'unknown_field', `unknown field "${k}" in the dedupe key`);
+    if (raw.lookback_days !== undefined && raw.across_runs !== true) ctx.error(raw, 'lookback_days', 'lookback_without_across_runs', 'lookback_days bounds the keys kept across runs: set across_runs: true too, or remove it');
     if (key.some((k) => !ctx.scope.has(k))) return undefined;
-    return { key, reason: (raw.reason as string | undefined) ?? 'conflicting_duplicate' };
+    return { key, reason: (raw.reason as string | undefined) ?? 'conflicting_duplicate', acrossRuns: raw.across_runs === true, lookbackDays: (raw.lookback_days as number | undefined) ?? null };
   },
   /**
    * Runs in place on the materialized table: only rows whose key repeats are ranked, and only the later ones
@@ -72,5 +85,34 @@ WHERE ${table}.rowid = __d.__rid`;
   FROM (SELECT *, row_number() ${window} AS __rank, ${payload} AS __payload, first_value(${payload}) ${window} AS __first_payload
     FROM ${from})`;
   },
-  explain: (b) => `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}`,
+  explain: (b) =>
+    `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}` +
+    (b.acrossRuns ? `; also against the keys earlier runs accepted${b.lookbackDays ? ` (kept ${b.lookbackDays} days)` : ''}` : ''),
 };
+
+/** The key as exact text (fields joined by U+001F); NULL when a key field is NULL (such rows are not deduped). */
+export function dedupeKeySql(b: DedupeBody, ctx: Pick<StageSqlContext, 'ident'>): string {
+  return b.key.length === 1 ? `CAST(${ctx.ident(b.key[0]!)} AS VARCHAR)` : `(${b.key.map((k) => `CAST(${ctx.ident(k)} AS VARCHAR)`).join(` || chr(31) || `)})`;
+}
+
+/** An MD5 of every field's text, NULLs marked apart from empty text: equal payloads mean an exact re-delivery. */
+export function dedupePayloadSql(ctx: Pick<StageSqlContext, 'ident' | 'fields'>): string {
+  return `md5(concat_ws(chr(31), ${ctx.fields.map((f) => `coalesce('=' || CAST(${ctx.ident(f)} AS VARCHAR), chr(0))`).join(', ')}))`;
+}
+
+/** The earlier runs' keys (`seen`: event_key, payload_md5, txn_id) make a live row a duplicate or a conflict. */
+export function crossRunUpdateSql(b: DedupeBody, table: string, seen: string, ctx: StageSqlContext): string {
+  return `UPDATE ${table} SET ${INTERNAL.outcome} = CASE WHEN ${dedupePayloadSql(ctx)} = __seen.payload_md5 THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
+    ELSE ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx, `'first rated by run ' || __seen.txn_id`)} END
+FROM ${seen} AS __seen
+WHERE ${LIVE} AND ${dedupeKeySql(b, ctx)} = __seen.event_key`;
+}
+
+/**
+ * This run's keys, from the rows live after the dedupe, named by their place in the input (file, line, part):
+ * the run records those its mediation accepts in the end (`lineSql` gives CSV rows their lines).
+ */
+export function runKeysSql(b: DedupeBody, table: string, into: string, lineSql: string, ctx: StageSqlContext): string {
+  return `CREATE OR REPLACE TEMP TABLE ${into} AS SELECT ${INTERNAL.file}, ${lineSql} AS ${INTERNAL.line}, ${INTERNAL.split}, ${dedupeKeySql(b, ctx)} AS event_key, ${dedupePayloadSql(ctx)} AS payload_md5
+FROM ${table} WHERE ${LIVE} AND ${b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ')}`;
+}

@@ -69,6 +69,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE stream_offsets (ruleset VARCHAR NOT NULL, stream VARCHAR NOT NULL, partition INTEGER NOT NULL, next_offset VARCHAR NOT NULL,
     txn_id VARCHAR NOT NULL, PRIMARY KEY (ruleset, stream, partition));
   `,
+  // 4: keys of the events each ruleset's runs accepted, for a dedupe stage with across_runs: an event delivered
+  // again in a later run is a duplicate, not a second charge. The payload is an MD5 of the fields' text.
+  `
+  CREATE TABLE seen_events (ruleset VARCHAR NOT NULL, event_key VARCHAR NOT NULL, payload_md5 VARCHAR NOT NULL, event_at TIMESTAMP,
+    txn_id VARCHAR NOT NULL);
+  `,
 ];
 
 /** Marks a DuckDB file as a tally state file; a file without it is refused, never written to. */

@@ -1,7 +1,8 @@
 /**
  * Exactly once across runs: three `tally run`s over a growing Kafka topic (librdkafka's mock cluster, started
  * from kcat, speaking the real protocol on loopback) rate every event once. Together they bill what one run over
- * all the events bills, and the offsets they store advance only when a run commits.
+ * all the events bills, re-deliveries across runs included (dedupe across_runs), and the offsets they store
+ * advance only when a run commits.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,11 +27,12 @@ describe.skipIf(unavailable)('tally run on a Kafka topic, three times', () => {
   });
 
   it('rates each event exactly once, and three runs bill what one run over everything bills', async () => {
-    // The fixture ends with two re-deliveries of earlier events; a run drops those as duplicates, but duplicates
-    // are found within a run, not across runs, so the stream carries each event once.
-    const all = parse(fs.readFileSync(path.join(ROOT, 'fixtures/usage/cloud-api.csv')), { columns: true }) as Record<string, string>[];
-    const rows = all.filter((r, i) => all.findIndex((x) => x.event_id === r.event_id) === i);
-    expect(rows.length).toBe(all.length - 2);
+    // The stream re-delivers: the fixture's own two re-deliveries, and five events of the first batch again in
+    // the third. The ruleset's dedupe looks across runs, so each event is billed once whichever run it reaches.
+    const rows = parse(fs.readFileSync(path.join(ROOT, 'fixtures/usage/cloud-api.csv')), { columns: true }) as Record<string, string>[];
+    const ruleset = write(dir, 'cloud-api.yaml', fs.readFileSync(path.join(ROOT, RULESET), 'utf8')
+      .replace('../../fixtures/reference/accounts.csv', path.join(ROOT, 'fixtures/reference/accounts.csv'))
+      .replace('- dedupe: { name: dedupe_records, reason: conflicting_duplicate }', '- dedupe: { name: dedupe_records, reason: conflicting_duplicate, across_runs: true }'));
     const kafka = new Kafka({ brokers: [mock.bootstrap], clientId: 'test', logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -38,13 +40,13 @@ describe.skipIf(unavailable)('tally run on a Kafka topic, three times', () => {
     const profile = write(dir, 'tally.yaml', `connections:\n  events: { type: kafka, brokers: ["${mock.bootstrap}"] }\n`);
     const state = path.join(dir, 'state.duckdb');
     const run = (n: number) => {
-      const r = tally(['run', RULESET, 'kafka://events/usage', '--profile', profile, '--state', state, '--out', path.join(dir, `run-${n}`), '--json', '-q']);
+      const r = tally(['run', ruleset, 'kafka://events/usage', '--profile', profile, '--state', state, '--out', path.join(dir, `run-${n}`), '--json', '-q']);
       expect(r.code, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as { counts: { rows_read: number }; totals: Record<string, { amount: string }>; inputs: { origin?: { records?: number } }[] };
+      return JSON.parse(r.stdout) as { counts: { rows_read: number; accepted: number; duplicates: number }; totals: Record<string, { amount: string }>; inputs: { origin?: { records?: number } }[] };
     };
 
-    const thirds = [rows.slice(0, 20), rows.slice(20, 40), rows.slice(40)];
-    const manifests = [];
+    const thirds = [rows.slice(0, 20), rows.slice(20, 40), [...rows.slice(40), ...rows.slice(3, 8)]];
+    const manifests: ReturnType<typeof run>[] = [];
     for (const [i, batch] of thirds.entries()) {
       await produce(batch);
       manifests.push(run(i + 1));
@@ -56,11 +58,15 @@ describe.skipIf(unavailable)('tally run on a Kafka topic, three times', () => {
     expect(nothingNew.counts.rows_read).toBe(0);
 
     // One run over every event, from the local file, with a fresh state: the bill the three runs must add up to.
-    const once = tally(['run', RULESET, 'fixtures/usage/cloud-api.csv', '--state', path.join(dir, 'once.duckdb'), '--out', path.join(dir, 'once'), '--json', '-q']);
+    const once = tally(['run', ruleset, 'fixtures/usage/cloud-api.csv', '--state', path.join(dir, 'once.duckdb'), '--out', path.join(dir, 'once'), '--json', '-q']);
     expect(once.code, once.stderr).toBe(0);
     const total = (ms: { totals: Record<string, { amount: string }> }[]) => ms.reduce((s, m) => s + BigInt((m.totals.USD?.amount ?? '0').replace('.', '')), 0n);
     expect(total(manifests)).toBe(total([JSON.parse(once.stdout)]));
     expect(total(manifests)).toBeGreaterThan(0n);
+    const counted = (k: 'accepted' | 'duplicates') => manifests.reduce((n, m) => n + m.counts[k], 0);
+    const onceCounts = (JSON.parse(once.stdout) as { counts: { accepted: number; duplicates: number } }).counts;
+    expect(counted('accepted')).toBe(onceCounts.accepted);
+    expect(manifests[2]!.counts.duplicates).toBeGreaterThanOrEqual(5);
   });
 
   it('a run that fails advances no offset: the next run reads the same messages again', async () => {
