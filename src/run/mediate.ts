@@ -8,7 +8,7 @@ import { quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import { DataError } from '../cli/errors.js';
 import type { RulesetIR } from '../ruleset/ir.js';
-import { INTERNAL, outcomeSelect, outcomeUpdate, STATUS, type StageOutcome, type StageSqlContext } from '../stages/stage.js';
+import { INTERNAL, outcomeSelect, outcomeUpdate, outcomesUpdate, STATUS, type StageOutcome, type StageSqlContext } from '../stages/stage.js';
 import { getStage } from '../stages/registry.js';
 import { fieldsAfterStage, ident, INTERNAL_COLUMNS, malformedTable, outcomeColumns, sourceSql, stageSql, stageSqlContext, typingSql } from '../plan/mediation-sql.js';
 import { EVENTS_TABLE, matrixGuardCondition } from '../plan/metering-sql.js';
@@ -147,7 +147,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   const guards = finalGuards(ruleset, fields);
   if (table !== null) {
-    for (const g of guards) await exec(outcomeUpdate(g.outcome, table, g.ctx));
+    if (guards.length) await exec(outcomesUpdate(guards, table));
     await exec(`ALTER TABLE ${table} RENAME TO ${EVENTS_STORE}`);
   } else {
     for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;

@@ -30,6 +30,7 @@ import { writeBalances, writeEntries, writeTopUps } from '../io/sinks/wallet-fil
 import { StateStore } from '../state/store.js';
 import { loadContracts, type ContractTerms } from '../state/contracts.js';
 import { runId, settle, type ConsumedInput, type Settlement } from './settle.js';
+import { lineSums } from './line-sums.js';
 import { acrossRunsDedupe, loadSeenEvents, writeRunKeys } from './across-runs.js';
 import { committedOffsets } from '../state/stream-offsets.js';
 import { readAccountsFile } from './declared-position.js';
@@ -336,19 +337,7 @@ function stateSummary(file: string, s: Settlement, lines: ChargeLine[]): NonNull
 function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCounts, hashes: { sha256: string; bytes: number }[], lines: ChargeLine[], timings: Record<string, number>): Manifest {
   const inputs = counts.files.map((c, i) => ({ ...c, format: files[i]!.format, bytes: hashes[i]!.bytes, sha256: hashes[i]!.sha256, ...(files[i]!.origin ? { origin: files[i]!.origin } : {}) }));
   const sum = (k: 'rows_read' | 'accepted' | 'rejected' | 'duplicates' | 'filtered') => inputs.reduce((n, c) => n + c[k], 0);
-  const totals: Manifest['totals'] = {};
-  const exact = new Map<string, Decimal>();
-  const rounded = new Map<string, Decimal>();
-  for (const l of lines) {
-    exact.set(l.currency, (exact.get(l.currency) ?? dec(0)).plus(l.priced.exact));
-    rounded.set(l.currency, (rounded.get(l.currency) ?? dec(0)).plus(l.priced.amount));
-    totals[l.currency] = { amount: '', amount_exact: '', lines: (totals[l.currency]?.lines ?? 0) + 1 };
-  }
-  for (const [cur, t] of Object.entries(totals)) {
-    const minor = lines.find((l) => l.currency === cur)!.minorUnits;
-    t.amount = rounded.get(cur)!.toFixed(minor);
-    t.amount_exact = exact.get(cur)!.toFixed();
-  }
+  const { totals, by_charge, top_accounts } = lineSums(lines);
   return {
     tally: TALLY_VERSION,
     ruleset: { name: ruleset.name, version: ruleset.version, file: ruleset.file, sha256: ruleset.hash },
@@ -356,7 +345,8 @@ function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCo
     counts: { rows_read: sum('rows_read'), accepted: sum('accepted'), rejected: sum('rejected'), duplicates: sum('duplicates'), filtered: sum('filtered'), by_stage: counts.byStage, by_reason: counts.byReason },
     lines: lines.length,
     totals,
-    ...summaries(lines),
+    by_charge,
+    top_accounts,
     outputs: [],
     timings_ms: timings,
   };
@@ -365,31 +355,3 @@ function buildManifest(ruleset: RulesetIR, files: InputFile[], counts: OutcomeCo
 
 export type { InputFile };
 
-/** Per charge and per account sums of the rounded line amounts: what `tally report` draws. */
-function summaries(lines: ChargeLine[]): Pick<Manifest, 'by_charge' | 'top_accounts'> {
-  const sum = <K extends string>(key: (l: ChargeLine) => K) => {
-    const m = new Map<K, { first: ChargeLine; lines: number; amount: Decimal }>();
-    for (const l of lines) {
-      const k = key(l);
-      const s = m.get(k) ?? { first: l, lines: 0, amount: dec(0) };
-      s.lines++;
-      s.amount = s.amount.plus(l.priced.amount);
-      m.set(k, s);
-    }
-    return [...m.values()];
-  };
-  const byCharge = sum((l) => `${l.charge}\u241f${l.currency}`)
-    .map((s) => ({ charge: s.first.charge, meter: s.first.meter, currency: s.first.currency, lines: s.lines, amount: s.amount.toFixed(s.first.minorUnits) }))
-    .sort((a, b) => (a.charge < b.charge ? -1 : a.charge > b.charge ? 1 : a.currency < b.currency ? -1 : 1));
-  const byAccount = sum((l) => `${l.account}\u241f${l.currency}`).sort((a, b) => b.amount.comparedTo(a.amount) || (a.first.account < b.first.account ? -1 : 1));
-  const perCurrency = new Map<string, number>();
-  const top = byAccount.filter((s) => {
-    const n = perCurrency.get(s.first.currency) ?? 0;
-    perCurrency.set(s.first.currency, n + 1);
-    return n < 20;
-  });
-  return {
-    by_charge: byCharge,
-    top_accounts: top.map((s) => ({ account: s.first.account, currency: s.first.currency, lines: s.lines, amount: s.amount.toFixed(s.first.minorUnits) })),
-  };
-}

@@ -116,6 +116,17 @@ export function outcomeUpdate(o: StageOutcome, table: string, ctx: StageSqlConte
   return `UPDATE ${table} SET ${INTERNAL.outcome} = ${outcomeSql(o.status, ctx.label, o.reason, ctx, o.detail)} WHERE ${LIVE} AND (${o.condition})`;
 }
 
+/**
+ * Several outcome checks as one UPDATE (one scan instead of one per check), for checks that run back to back:
+ * the first whose condition holds sets the outcome, as if each had run in turn.
+ */
+export function outcomesUpdate(checks: readonly { outcome: StageOutcome; ctx: StageSqlContext }[], table: string): string {
+  if (checks.length === 1) return outcomeUpdate(checks[0]!.outcome, table, checks[0]!.ctx);
+  const when = checks.map(({ outcome: o, ctx }) => `WHEN (${o.condition}) THEN ${outcomeSql(o.status, ctx.label, o.reason, ctx, o.detail)}`).join('\n    ');
+  const any = checks.map(({ outcome: o }) => `(${o.condition})`).join(' OR ');
+  return `UPDATE ${table} SET ${INTERNAL.outcome} = CASE\n    ${when}\n  END WHERE ${LIVE} AND (${any})`;
+}
+
 /** SQL condition: the row is still live (no stage has rejected, filtered or dropped it). */
 export const LIVE = `${'__outcome'} IS NULL`;
 
