@@ -253,3 +253,11 @@ export async function checkReferenceTables(db: Database, ruleset: RulesetIR): Pr
 export function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0]!;
 }
+
+/**
+ * Drops the mediated events once nothing reads them any more (rejects written, charges aggregated), so the
+ * memory DuckDB holds them in is free while JavaScript writes the lines.
+ */
+export async function releaseEvents(db: Database): Promise<void> {
+  await db.run(`DROP VIEW IF EXISTS ${EVENTS_TABLE}; DROP TABLE IF EXISTS ${EVENTS_STORE}`);
+}

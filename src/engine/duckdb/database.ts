@@ -100,6 +100,21 @@ export class Database {
     return out;
   }
 
+  /** True when DuckDB had to move some of its tables to the temp directory (the run did not fit in its limit). */
+  async tablesSpilled(): Promise<boolean> {
+    const r = await this.rows(`SELECT coalesce(sum(temporary_storage_bytes), 0) > 0 FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'`);
+    return r[0]?.[0] === true;
+  }
+
+  /** Lowers DuckDB's memory limit to `fraction` of what it is, but not below 256 MiB (never raises it). */
+  async shrinkMemoryLimit(fraction: number): Promise<void> {
+    const [[now]] = (await this.rows(`SELECT current_setting('memory_limit')`)) as [[string]];
+    const bytes = parseSize(now);
+    if (bytes === null) return;
+    const mib = Math.max(256, Math.floor((bytes * fraction) / 2 ** 20));
+    if (mib * 2 ** 20 < bytes) await this.run(`SET memory_limit = '${mib}MiB'`);
+  }
+
   async columns(sql: string): Promise<string[]> {
     const reader = await this.conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);
     return reader.columnNames();
@@ -110,4 +125,12 @@ export class Database {
     this.instance.closeSync();
     if (this.ownTempDir) fs.rmSync(this.ownTempDir, { recursive: true, force: true });
   }
+}
+
+/** DuckDB's text for a size ("2.3 GiB", "500.0 MiB", "1000 bytes") in bytes; null for a form it does not know. */
+export function parseSize(text: string): number | null {
+  const m = /^\s*([\d.]+)\s*(bytes|B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\s*$/i.exec(text);
+  if (!m) return null;
+  const units: Record<string, number> = { bytes: 1, b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+  return Number(m[1]) * units[(m[2] ?? 'bytes').toLowerCase()]!;
 }
