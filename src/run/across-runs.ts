@@ -28,12 +28,16 @@ export async function loadSeenEvents(state: StateStore, db: Database, ruleset: R
   await db.run(`CREATE OR REPLACE TEMP TABLE ${SEEN_EVENTS} AS SELECT * FROM read_parquet(${quoteString(file)})`);
 }
 
-/** Writes the keys of the events this run accepted, with their time, for the state to record; returns the file. */
+/**
+ * Writes the keys of the events this run accepted, with their time, for the state to record; returns the file.
+ * Keys are taken before any split (dedupe must come first), one per input record: a record counts as accepted
+ * when any of its parts is (a filter after the split may drop some parts and keep others).
+ */
 export async function writeRunKeys(db: Database, ruleset: RulesetIR, dir: string): Promise<string> {
   const file = path.join(dir, 'run-keys.parquet');
-  const at = `CAST(e.${ident(ruleset.input.eventTime)} AS TIMESTAMP)`;
-  await db.run(`COPY (SELECT k.event_key, k.payload_md5, ${at} AS event_at FROM ${RUN_KEYS} AS k
-      JOIN ${EVENTS_TABLE} AS e ON e.${INTERNAL.file} = k.${INTERNAL.file} AND e.${INTERNAL.line} = k.${INTERNAL.line} AND e.${INTERNAL.split} IS NOT DISTINCT FROM k.${INTERNAL.split}
-      WHERE e.${INTERNAL.status} IS NULL) TO ${quoteString(file)} (FORMAT parquet)`);
+  const at = `CAST(${ident(ruleset.input.eventTime)} AS TIMESTAMP)`;
+  await db.run(`COPY (SELECT k.event_key, k.payload_md5, e.event_at FROM ${RUN_KEYS} AS k
+      JOIN (SELECT ${INTERNAL.file}, ${INTERNAL.line}, min(${at}) AS event_at FROM ${EVENTS_TABLE} WHERE ${INTERNAL.status} IS NULL GROUP BY ALL) AS e
+        ON e.${INTERNAL.file} = k.${INTERNAL.file} AND e.${INTERNAL.line} = k.${INTERNAL.line}) TO ${quoteString(file)} (FORMAT parquet)`);
   return file;
 }

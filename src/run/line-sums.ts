@@ -19,13 +19,14 @@ interface Sum {
   minor: bigint;
 }
 
-/** A rounded amount as an integer of minor units (its text at `minorUnits` places without the point). */
+/**
+ * A line's amount as an integer of minor units: its text in the charges file (`fixedText` at the currency's
+ * places) without the point, so the totals are the sums of the amounts as written. Pricing rounds each line to
+ * those places already; only a line billed before its currency's places changed (replayed from the state)
+ * can have more, and it is then summed as the file shows it.
+ */
 function minorOf(l: ChargeLine): bigint {
-  const x = l.priced.amount;
-  // Lines are rounded once, at pricing, to the currency's minor units: more decimals here is a defect, not a
-  // value to round again.
-  if (x.decimalPlaces() > l.minorUnits) throw new Error(`line ${l.lineId}: amount ${x.toFixed()} has more than ${l.minorUnits} decimals`);
-  return BigInt(fixedText(x, l.minorUnits).replace('.', ''));
+  return BigInt(fixedText(l.priced.amount, l.minorUnits).replace('.', ''));
 }
 
 /** Minor units as fixed text: 12345n at 2 places is "123.45". */
@@ -69,8 +70,15 @@ export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSu
   const byCharge = [...charges.values()]
     .map((s) => ({ charge: s.first.charge, meter: s.first.meter, currency: s.first.currency, lines: s.lines, amount: minorText(s.minor, s.first.minorUnits) }))
     .sort((a, b) => (a.charge < b.charge ? -1 : a.charge > b.charge ? 1 : a.currency < b.currency ? -1 : 1));
-  // Largest first: compared as minor units, which is exact within a currency (the list is cut per currency).
-  const byAccount = [...accounts.values()].sort((a, b) => (b.minor > a.minor ? 1 : b.minor < a.minor ? -1 : a.first.account < b.first.account ? -1 : 1));
+  // Largest amount first (across currencies too, as the report lists them), then by account id: minor units
+  // brought to the widest scale, so 500 JPY ranks above 10.00 USD as the amounts read.
+  const scale = Math.max(0, ...[...accounts.values()].map((s) => s.first.minorUnits));
+  const at = (s: Sum) => s.minor * 10n ** BigInt(scale - s.first.minorUnits);
+  const byAccount = [...accounts.values()].sort((a, b) => {
+    const x = at(a);
+    const y = at(b);
+    return y > x ? 1 : y < x ? -1 : a.first.account < b.first.account ? -1 : 1;
+  });
   const perCurrency = new Map<string, number>();
   const top = byAccount.filter((s) => {
     const n = perCurrency.get(s.first.currency) ?? 0;

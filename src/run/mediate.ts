@@ -132,8 +132,9 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     if (table !== null && def.toUpdateSql) {
       await exec(def.toUpdateSql(stage.body, table, ctx));
       const dedupe = stage.kind === 'dedupe' ? (stage.body as DedupeBody) : null;
-      if (dedupe?.acrossRuns) {
-        if (seenEvents) await exec(crossRunUpdateSql(dedupe, table, SEEN_EVENTS, ctx));
+      // Only with a state file (seenEvents): without one nothing is compared or remembered.
+      if (dedupe?.acrossRuns && seenEvents) {
+        await exec(crossRunUpdateSql(dedupe, table, SEEN_EVENTS, ctx));
         await exec(runKeysSql(dedupe, table, RUN_KEYS, table === first ? lineSql : INTERNAL.line, ctx));
       }
     } else if (table !== null && def.outcome) {

@@ -211,7 +211,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     lap('fingerprint_wait');
     // Every output is written into the staging folder from the settlement; with a state file, inside its
     // transaction before COMMIT (src/run/settle.ts), so a run whose outputs cannot be written is not recorded.
-    let manifest: Manifest | null = null;
+    const written: { manifest?: Manifest } = {};
     let lines = rated;
     const writeOutputs = async (settlement: Settlement | null): Promise<void> => {
       lines = settlement?.lines ?? rated;
@@ -229,11 +229,12 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       // Without state there is no ledger: entry and top-up profiles write a header only.
       const exportFiles = writeExports ? writeExports({ lines, entries: settlement?.entries ?? [], topUps: settlement?.topUps ?? [] }, id, out) : [];
       lap('write');
-      manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
+      const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
       if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
       if (pushed) manifest.engine = 'snowflake';
       manifest.outputs = [chargesName, 'rejects.csv', ...(ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
       fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      written.manifest = manifest;
     };
     const consumed = fileKeys(files, fileHashes);
     let settlement: Settlement | null = null;
@@ -259,7 +260,8 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       const { loadLinesToSnowflake } = await import('../io/sinks/snowflake.js');
       await loadLinesToSnowflake(target, lines, { runId: id, ruleset: ruleset.name, rulesetVersion: ruleset.version }, opts.sources?.profile ?? Profile.empty());
     }
-    return { manifest: manifest!, lines };
+    if (!written.manifest) throw new Error('internal: the run ended without writing its outputs');
+    return { manifest: written.manifest, lines };
   } catch (e) {
     out.discard();
     throw e;

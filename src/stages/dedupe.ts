@@ -15,7 +15,7 @@
  * a stream's next batch is a duplicate (same fields) or a conflict (different fields; the detail names the run
  * that rated the first copy). Keys are kept as exact text, payloads as an MD5 of the fields' text (stable
  * across DuckDB versions, unlike hash()). `lookback_days` bounds what the state keeps: keys of events more than
- * that many days older than the newest event rated are dropped.
+ * that many days older than the newest event of the recording run (never later than now) are dropped.
  */
 import { bool, int, obj, str, strings } from '../ruleset/spec.js';
 import { REASON } from './reason.js';
@@ -109,10 +109,11 @@ WHERE ${LIVE} AND ${dedupeKeySql(b, ctx)} = __seen.event_key`;
 }
 
 /**
- * This run's keys, from the rows live after the dedupe, named by their place in the input (file, line, part):
- * the run records those its mediation accepts in the end (`lineSql` gives CSV rows their lines).
+ * This run's keys, from the rows live after the dedupe, named by their place in the input (file and line; a
+ * dedupe comes before any split, so one row per record): the run records those its mediation accepts in the end
+ * (`lineSql` gives CSV rows their lines).
  */
 export function runKeysSql(b: DedupeBody, table: string, into: string, lineSql: string, ctx: StageSqlContext): string {
-  return `CREATE OR REPLACE TEMP TABLE ${into} AS SELECT ${INTERNAL.file}, ${lineSql} AS ${INTERNAL.line}, ${INTERNAL.split}, ${dedupeKeySql(b, ctx)} AS event_key, ${dedupePayloadSql(ctx)} AS payload_md5
+  return `CREATE OR REPLACE TEMP TABLE ${into} AS SELECT ${INTERNAL.file}, ${lineSql} AS ${INTERNAL.line}, ${dedupeKeySql(b, ctx)} AS event_key, ${dedupePayloadSql(ctx)} AS payload_md5
 FROM ${table} WHERE ${LIVE} AND ${b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ')}`;
 }

@@ -15,14 +15,17 @@ export async function exportSeenEvents(store: StateStore, ruleset: string, excep
 
 /**
  * Records this run's keys (a Parquet file of event_key, payload_md5, event_at); call inside the run's
- * transaction. With a lookback, keys of events older than the newest event the ruleset has seen minus the
- * lookback are dropped: the state stays bounded, and such an old event delivered again is rated again.
+ * transaction. With a lookback, keys of events more than the lookback older than this run's newest event are
+ * dropped: the state stays bounded, and such an old event delivered again is rated again. The anchor is this
+ * run's newest event, never later than now: one event stamped in 2099 must not purge every key, and a backfill
+ * of old usage keeps the keys of its own window. A run that accepted nothing prunes nothing.
  */
 export async function recordSeenEvents(store: StateStore, ruleset: string, txnId: string, file: string, lookbackDays: number | null): Promise<void> {
   const r = quoteString(ruleset);
-  await store.exec(`INSERT INTO seen_events SELECT ${r}, event_key, payload_md5, event_at, ${quoteString(txnId)} FROM read_parquet(${quoteString(file)})`);
+  const f = quoteString(file);
+  await store.exec(`INSERT INTO seen_events SELECT ${r}, event_key, payload_md5, event_at, ${quoteString(txnId)} FROM read_parquet(${f})`);
   if (lookbackDays !== null) {
     await store.exec(`DELETE FROM seen_events WHERE ruleset = ${r}
-      AND event_at < (SELECT max(event_at) FROM seen_events WHERE ruleset = ${r}) - INTERVAL ${Math.trunc(lookbackDays)} DAY`);
+      AND event_at < (SELECT CASE WHEN max(event_at) IS NOT NULL THEN least(max(event_at), CAST(now() AS TIMESTAMP)) END FROM read_parquet(${f})) - INTERVAL ${Math.trunc(lookbackDays)} DAY`);
   }
 }

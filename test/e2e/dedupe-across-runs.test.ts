@@ -119,6 +119,26 @@ describe('dedupe across runs', () => {
     expect(kept.length).toBeLessThan(all.length);
   });
 
+  it('with a split, and a filter after it that drops a part, a record is remembered when any part is billed', () => {
+    // Each request splits into request, input and output parts; the filter drops the request part (part 0).
+    const ai = fs.readFileSync(path.join(ROOT, 'rulesets/examples/ai-tokens.yaml'), 'utf8')
+      .replace('- dedupe: { name: dedupe_requests, reason: conflicting_duplicate }', '- dedupe: { name: dedupe_requests, reason: conflicting_duplicate, across_runs: true }')
+      .replace('        - { values: { token_kind: output }, set: { quantity: "output_tokens" } }\n', (line) => `${line}\n  - filter: { name: no_request_part, keep: 'token_kind != "request"' }\n`);
+    expect(ai).toContain('no_request_part');
+    const rs = write(dir, 'ai-tokens.yaml', ai);
+    const rows = fs.readFileSync(path.join(ROOT, 'fixtures/usage/ai-tokens.csv'), 'utf8').trim().split('\n');
+    const first = write(dir, 'ai-a.csv', `${rows.slice(0, 21).join('\n')}\n`);
+    const second = write(dir, 'ai-b.csv', `${[rows[0], ...rows.slice(11)].join('\n')}\n`);
+    const union = write(dir, 'ai-all.csv', `${rows.join('\n')}\n`);
+    const state = path.join(dir, 'ai.duckdb');
+    const a = run([rs, first, '--state', state, '--out', path.join(dir, 'ai-a')]);
+    const b = run([rs, second, '--state', state, '--out', path.join(dir, 'ai-b')]);
+    const once = run([rs, union, '--state', path.join(dir, 'ai-once.duckdb'), '--out', path.join(dir, 'ai-once')]);
+    const alone = run([rs, second, '--state', path.join(dir, 'ai-alone.duckdb'), '--out', path.join(dir, 'ai-alone')]);
+    expect(b.counts.duplicates).toBeGreaterThan(alone.counts.duplicates); // the ten overlapping requests
+    expect(cents(a) + cents(b)).toBe(cents(once));
+  });
+
   it('explain says so, and lookback_days without across_runs is a ruleset error at its line', () => {
     const e = tally(['explain', ruleset]);
     expect(e.code, e.stderr).toBe(0);

@@ -38,17 +38,22 @@ describe('OutputDir', () => {
     expect(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).toBe('a run');
   });
 
-  it("removes staging folders whose process is gone, and keeps a live process's and anything else", () => {
+  it("removes this host's staging folders whose process is gone, and keeps a live process's, another host's and anything else", () => {
     const dir = tmp();
-    const abandoned = path.join(dir, `.tally-tmp-${deadPid()}-abc123`);
-    const live = path.join(dir, `.tally-tmp-${process.ppid}-def456`);
-    const legacy = path.join(dir, '.tally-tmp-Xy12ab'); // an older tally's name, without a process id
-    for (const d of [abandoned, live, legacy]) fs.mkdirSync(path.join(d, 'inner'), { recursive: true });
+    const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+    const dead = deadPid();
+    const abandoned = path.join(dir, `.tally-tmp-${host}-${dead}-abc123`);
+    const live = path.join(dir, `.tally-tmp-${host}-${process.ppid}-def456`);
+    // A folder shared between machines: the same process id may be running there.
+    const otherHost = path.join(dir, `.tally-tmp-${host}x-${dead}-ghi789`);
+    const legacy = path.join(dir, '.tally-tmp-Xy12ab'); // an older tally's name, without a host or process id
+    for (const d of [abandoned, live, otherHost, legacy]) fs.mkdirSync(path.join(d, 'inner'), { recursive: true });
     const out = new OutputDir(dir);
     expect(fs.existsSync(abandoned)).toBe(false);
     expect(fs.existsSync(live)).toBe(true);
+    expect(fs.existsSync(otherHost)).toBe(true);
     expect(fs.existsSync(legacy)).toBe(true);
-    expect(path.basename(out.staging)).toMatch(new RegExp(`^\\.tally-tmp-${process.pid}-`));
+    expect(path.basename(out.staging).startsWith(`.tally-tmp-${host}-${process.pid}-`)).toBe(true);
     out.discard();
     expect(fs.existsSync(out.staging)).toBe(false);
   });

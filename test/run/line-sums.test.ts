@@ -58,10 +58,15 @@ describe('lineSums', () => {
     );
   });
 
-  it('refuses an amount with more decimals than its currency has: lines are rounded once, at pricing', () => {
+  it('sums an amount with more decimals than its currency has (billed before the places changed) as the charges file writes it', () => {
     const l = line(1, 'a1', 'api', 1234n, 0n);
     l.priced.amount = dec('12.345');
-    expect(() => lineSums([l])).toThrow(/line l1: amount 12.345 has more than 2 decimals/);
+    expect(lineSums([l, line(2, 'a1', 'api', 1n, 0n)]).totals.USD!.amount).toBe('12.35'); // 12.34 as written, + 0.01
+  });
+
+  it('ranks accounts by amount across currencies as they read (500 JPY above 10.00 USD)', () => {
+    const got = lineSums([line(1, 'usd', 'api', 1000n, 0n), line(2, 'jpy', 'calls', 500n, 0n)]);
+    expect(got.top_accounts.map((t) => t.account)).toEqual(['jpy', 'usd']);
   });
 
   it('formats negative and sub-unit totals', () => {

@@ -6,14 +6,20 @@
  * for Hadoop jobs: the previous run's manifest is removed before the first rename and the new one is renamed
  * last. An output folder without a manifest holds no complete run; one with a manifest holds exactly the run
  * it describes. A process killed mid-way leaves its staging folder behind; the next one to open the output
- * folder removes staging folders whose process is gone (their names carry the process id).
+ * folder removes staging folders whose process is gone. Their names carry the host and the process id, so a
+ * folder shared between machines or containers is only cleaned by the host that made each staging folder.
+ * Files are flushed to disk before the renames, so after a power loss a manifest never stands beside a
+ * partly written file.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../cli/errors.js';
 import { faultPoint } from '../../run/fault-points.js';
 
 const STAGING_PREFIX = '.tally-tmp-';
+/** This machine's name as it goes into staging folder names (letters, digits, dots and dashes only). */
+const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
 export const MANIFEST = 'manifest.json';
 
 export class OutputDir {
@@ -30,7 +36,7 @@ export class OutputDir {
       } else {
         fs.mkdirSync(dir, { recursive: true });
       }
-      this.staging = fs.mkdtempSync(path.join(dir, `${STAGING_PREFIX}${process.pid}-`));
+      this.staging = fs.mkdtempSync(path.join(dir, `${STAGING_PREFIX}${HOST}-${process.pid}-`));
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(`cannot write to the output folder ${dir}: ${(e as Error).message}`, 'check that the folder can be created and written');
@@ -47,7 +53,11 @@ export class OutputDir {
   commit(): string[] {
     const withManifest = this.names.includes(MANIFEST);
     const order = withManifest ? [...this.names.filter((n) => n !== MANIFEST), MANIFEST] : this.names;
-    if (withManifest) fs.rmSync(path.join(this.dir, MANIFEST), { force: true });
+    for (const n of order) syncFile(path.join(this.staging, n));
+    if (withManifest) {
+      fs.rmSync(path.join(this.dir, MANIFEST), { force: true });
+      syncFolder(this.dir);
+    }
     const done = order.map((n, i) => {
       if (i === 1) faultPoint('output:mid-rename');
       fs.renameSync(path.join(this.staging, n), path.join(this.dir, n));
@@ -63,11 +73,22 @@ export class OutputDir {
   }
 }
 
-/** Staging folders of processes that no longer run (killed before their commit or discard). */
+/** Staging folders of this host's processes that no longer run (killed before their commit or discard). */
 function removeAbandonedStaging(dir: string): void {
+  const prefix = `${STAGING_PREFIX}${HOST}-`;
   for (const name of fs.readdirSync(dir)) {
-    const pid = Number(/^\.tally-tmp-(\d+)-/.exec(name)?.[1]);
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (pid && pid !== process.pid && !running(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function syncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
