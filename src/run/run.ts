@@ -171,10 +171,11 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
     const hashes = pushed ? Promise.resolve([{ sha256: pushed.result.sha256, bytes: 0 }]) : fingerprintFiles(files);
     lap(pushed ? 'pushdown' : 'resolve');
     let malformed: MalformedRow[] = [];
+    // Dedupe across runs needs the state's keys; a pushed-down run refuses such a ruleset before this.
+    const acrossRuns = state && !pushed ? acrossRunsDedupe(ruleset) : null;
     if (!pushed) {
       say(`reading ${files.length} file${files.length === 1 ? '' : 's'}`);
       await checkReferenceTables(db, ruleset);
-      const acrossRuns = state ? acrossRunsDedupe(ruleset) : null;
       if (acrossRuns) await loadSeenEvents(state!, db, ruleset, runId(ruleset, fileKeys(files, await hashes)), out.staging);
       try {
         ({ malformed } = await buildEvents(db, ruleset, files, false, acrossRuns !== null));
@@ -190,7 +191,6 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       if (await db.tablesSpilled()) await db.shrinkMemoryLimit(0.4);
     }
     const counts = pushed?.result.counts ?? await countOutcomes(db, ruleset, files, malformed);
-    const acrossRuns = state && !pushed ? acrossRunsDedupe(ruleset) : null;
     const seenEvents = acrossRuns ? { file: await writeRunKeys(db, ruleset, out.staging), lookbackDays: acrossRuns.lookbackDays } : null;
     const total = counts.files.reduce((n, c) => n + c.rows_read, 0);
     const rejected = counts.files.reduce((n, c) => n + c.rejected, 0);

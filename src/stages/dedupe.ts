@@ -53,9 +53,7 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
    * file and line order (within a file, row ids follow lines).
    */
   toUpdateSql(b, table, ctx) {
-    const keyList = b.key.map((k) => ctx.ident(k)).join(', ');
-    const notNull = b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ');
-    const payload = `hash(${ctx.fields.map((f) => ctx.ident(f)).join(', ')})`;
+    const { keyList, notNull, payload } = keyParts(b, ctx);
     const order = `${INTERNAL.file}, coalesce(${INTERNAL.line}, rowid), ${INTERNAL.split}`;
     return `UPDATE ${table} SET ${INTERNAL.outcome} = __d.__new FROM (
   SELECT __rid, CASE WHEN __payload = __first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
@@ -75,9 +73,7 @@ WHERE ${table}.rowid = __d.__rid`;
    * as the first) or a conflict. Windows carry every row, so on DuckDB the in-place UPDATE above is preferred.
    */
   toSql(b, from, ctx) {
-    const keyList = b.key.map((k) => ctx.ident(k)).join(', ');
-    const notNull = b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ');
-    const payload = `hash(${ctx.fields.map((f) => ctx.ident(f)).join(', ')})`;
+    const { keyList, notNull, payload } = keyParts(b, ctx);
     const window = `OVER (PARTITION BY ${keyList}, (${LIVE}) ORDER BY ${INTERNAL.file}, ${INTERNAL.line}, ${INTERNAL.split})`;
     return `SELECT * EXCLUDE (__rank, __payload, __first_payload) REPLACE (
     CASE WHEN ${LIVE} AND ${notNull} AND __rank > 1 THEN CASE WHEN __payload = __first_payload THEN ${outcomeSql(STATUS.duplicate, ctx.label, 'duplicate', ctx)}
@@ -89,6 +85,15 @@ WHERE ${table}.rowid = __d.__rid`;
     `dedupe on ${b.key.join(', ')}: drop exact re-deliveries, reject others as ${b.reason}` +
     (b.acrossRuns ? `; also against the keys earlier runs accepted${b.lookbackDays ? ` (kept ${b.lookbackDays} days)` : ''}` : ''),
 };
+
+/** The key's columns, the condition that none is NULL (rows without a key are not deduped), and a payload hash within one run. */
+function keyParts(b: DedupeBody, ctx: Pick<StageSqlContext, 'ident' | 'fields'>): { keyList: string; notNull: string; payload: string } {
+  return {
+    keyList: b.key.map((k) => ctx.ident(k)).join(', '),
+    notNull: b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND '),
+    payload: `hash(${ctx.fields.map((f) => ctx.ident(f)).join(', ')})`,
+  };
+}
 
 /** The key as exact text (fields joined by U+001F); NULL when a key field is NULL (such rows are not deduped). */
 export function dedupeKeySql(b: DedupeBody, ctx: Pick<StageSqlContext, 'ident'>): string {
@@ -115,5 +120,5 @@ WHERE ${LIVE} AND ${dedupeKeySql(b, ctx)} = __seen.event_key`;
  */
 export function runKeysSql(b: DedupeBody, table: string, into: string, lineSql: string, ctx: StageSqlContext): string {
   return `CREATE OR REPLACE TEMP TABLE ${into} AS SELECT ${INTERNAL.file}, ${lineSql} AS ${INTERNAL.line}, ${dedupeKeySql(b, ctx)} AS event_key, ${dedupePayloadSql(ctx)} AS payload_md5
-FROM ${table} WHERE ${LIVE} AND ${b.key.map((k) => `${ctx.ident(k)} IS NOT NULL`).join(' AND ')}`;
+FROM ${table} WHERE ${LIVE} AND ${keyParts(b, ctx).notNull}`;
 }

@@ -15,10 +15,10 @@ import path from 'node:path';
 import { CopyObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DataError } from '../../cli/errors.js';
+import { MANIFEST } from './output-dir.js';
 import { Profile } from '../profile/profile.js';
 import { parseS3Uri, s3Client, s3Failure, s3Uri } from '../s3/client.js';
 
-const MANIFEST = 'manifest.json';
 /** CopyObject copies at most 5 GiB in one request; larger objects need a multipart copy (UploadPartCopy), which
  * outputs of this size have not needed yet, so they are refused up front rather than failing half-way. */
 const MAX_COPY = 5 * 1024 ** 3;
