@@ -94,7 +94,7 @@ export async function rerate(store: StateStore, ruleset: RulesetIR, inputs: stri
   const pos = await store.loadPosition();
   const reversals = netDraws(await store.entries(`line_id IS NOT NULL AND type IN (${DRAWS.map(q).join(', ')})`), new Set(billed.map((l) => l.lineId)));
   for (const e of reversals) pos.applyEntry(e);
-  reversals.push(...await unrepay(store, pos, opts.period));
+  for (const e of await unrepay(store, pos, opts.period)) reversals.push(e); // no spread: it can be long
   const result = runWaterfall(pos, fresh.map((l) => ({ ...l })), { topUpId: (n) => `${txnId}-topup-${n}` });
   const paid = new Map<string, Breakdown>([...result.breakdown].map(([id, b]) => [id, b]));
   // A line the waterfall holds again is not billed by the re-rate either (nothing of it counts as billed).

@@ -32,6 +32,14 @@ function reference(lines: ChargeLine[]) {
 }
 
 describe('lineSums', () => {
+  it('sums 300,000 accounts (as 100 M S1 events have 200,000) without overflowing the stack', () => {
+    const lines = Array.from({ length: 300_000 }, (_, i) => line(i, `acct-${String(i).padStart(6, '0')}`, 'api', BigInt(i % 1000), 0n));
+    const s = lineSums(lines, 3);
+    expect(s.totals.USD!.lines).toBe(300_000);
+    expect(s.totals.USD!.amount).toBe('1498500.00'); // 300 × (0 + … + 999) cents
+    expect(s.top_accounts.map((a) => a.account)).toEqual(['acct-000999', 'acct-001999', 'acct-002999']);
+  });
+
   it('equals decimal.js sums per currency, charge and account, and ranks accounts by amount within each currency', () => {
     const arb = fc.array(
       fc.record({ account: fc.constantFrom('a1', 'a2', 'a3', 'b1', 'b2'), charge: fc.constantFrom(...(Object.keys(CHARGES) as (keyof typeof CHARGES)[])), minor: fc.bigInt(-(10n ** 15n), 10n ** 15n), extra: fc.bigInt(-499n, 499n) }),
