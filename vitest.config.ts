@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // One fast-check seed per test run, recorded by the soak (test/setup/fast-check*.ts).
     globalSetup: ['test/setup/fast-check-seed.ts'],
-    setupFiles: ['test/setup/fast-check.ts'],
+    setupFiles: ['test/setup/fast-check.ts', 'test/setup/temp-dirs.ts'],
   },
 });

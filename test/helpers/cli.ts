@@ -16,8 +16,13 @@ export function tally(args: string[], opts: { input?: string; cwd?: string } = {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Folders `tempDir()` made in this test file; test/setup/temp-dirs.ts removes them after it. */
+export const madeTempDirs: string[] = [];
+
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tally-e2e-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-e2e-'));
+  madeTempDirs.push(dir);
+  return dir;
 }
 
 export function write(dir: string, name: string, text: string): string {
