@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 8GB (default: 2.5GB or half the memory, whichever is less); past it DuckDB spills to --temp-dir')
     .option('--temp-dir <dir>', 'where DuckDB spills when a run is larger than its memory limit (default: the system temp directory)')
     .option('--threads <n>', 'DuckDB threads (default: all cores)')
+    .addOption(new Option('--events-store <where>', 'where the mediated events are kept: memory, disk (a compressed work file in --temp-dir), or auto: on disk when the inputs look larger than --memory-limit').choices(['auto', 'memory', 'disk']).default('auto'))
     .option('--state <file>', 'state file holding wallets, commitments and the ledger (default: $TALLY_STATE or ./tally-state.duckdb)')
     .option('--no-state', 'keep no state: no wallets or commitments, every line is overage, nothing is recorded')
     .option('--dry-run', 'apply credits and commitments but write nothing to the state')

@@ -112,7 +112,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
   let lineSql: string = INTERNAL.line;
 
   const materialize = async (name: string) => {
-    await exec(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${relation}`);
+    await exec(`CREATE OR REPLACE ${db.tableKind} ${name} AS SELECT * FROM ${relation}`);
     if (first === null) {
       first = name;
       if (!explainOnly) malformed = await collectMalformed(db, files);
@@ -152,7 +152,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     await exec(`ALTER TABLE ${table} RENAME TO ${EVENTS_STORE}`);
   } else {
     for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;
-    await exec(`CREATE OR REPLACE TEMP TABLE ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
+    await exec(`CREATE OR REPLACE ${db.tableKind} ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
     if (first === null) {
       // This is the first materialization: CSV lines come from its row ids.
       if (!explainOnly) malformed = await collectMalformed(db, files);

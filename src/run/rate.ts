@@ -44,7 +44,9 @@ export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: Rules
   const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
     throw meteringFailure(meterOf(c), c, e);
   });
-  // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one.
+  // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one. Pricing yields
+  // to the event loop every few milliseconds: a query's steps (its column names, then its rows) continue on this
+  // thread, so a pricing loop that never yields would hold the next query back until it ends.
   let next = ruleset.charges.length ? query(ruleset.charges[0]!) : null;
   const shared = new SharedValues();
   try {
@@ -52,7 +54,7 @@ export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: Rules
       const rows = await next!;
       const following = ruleset.charges[i + 1];
       next = following ? query(following) : null;
-      for (const line of priceRows(meterOf(charge), charge, rows, shared)) lines.push(line); // no spread: millions of lines
+      await priceRows(meterOf(charge), charge, rows, shared, lines);
     }
   } catch (e) {
     await next?.catch(() => {}); // never leave a query running on a database about to close
@@ -75,14 +77,18 @@ function meteringFailure(meter: MeterIR, charge: ChargeIR, e: unknown): unknown 
 }
 
 /**
- * Prices the rows of one charge. SQL returns them ordered by account, period, version and dimension values, so
+ * Prices the rows of one charge into `out` (no spread: millions of lines). SQL returns them ordered by account, period, version and dimension values, so
  * each group (one account and period) is a run of consecutive rows, already in the order pricing expects.
  */
-function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues): ChargeLine[] {
+async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[]): Promise<void> {
   const n = charge.dimensions.length;
-  const out: ChargeLine[] = [];
   const intern = (t: string) => shared.text(t);
+  let slice = performance.now();
   for (let start = 0; start < rows.length; ) {
+    if (performance.now() - slice > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
     let end = start + 1;
     while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
     const group = rows.slice(start, end).map((r) => {
@@ -130,8 +136,10 @@ function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: Shared
     });
     start = end;
   }
-  return out;
 }
+
+/** How long pricing runs before letting queued DuckDB work continue (see rateCharges). */
+const YIELD_EVERY_MS = 5;
 
 /** The meter's quantity from SQL text; averages and time-weighted sums divide here, half-even at the meter's scale. */
 function meterQuantity(meter: MeterIR, q: string | null, aux: string | null): Decimal {

@@ -38,6 +38,22 @@ describe('example rulesets', () => {
     expect(r.stdout).toMatch(/0 passed, 1 failed/);
   });
 
+  it('keeping the events on disk changes no output (ai-tokens splits, so it materializes twice)', () => {
+    const dir = tempDir();
+    for (const [name, usage] of [['ai-tokens', 'ai-tokens.csv'], ['cloud-api', 'cloud-api.csv']]) {
+      const outs = ['memory', 'disk'].map((store) => {
+        const out = path.join(dir, `${name}-${store}`);
+        const r = tally(['run', `rulesets/examples/${name}.yaml`, `fixtures/usage/${usage}`, '--out', out, '--rated-events', '--events-store', store, '--quiet']);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        return out;
+      });
+      for (const f of ['charges.csv', 'rejects.csv', 'rated-events.parquet']) {
+        expect(fs.readFileSync(path.join(outs[1]!, f)).equals(fs.readFileSync(path.join(outs[0]!, f))), `${name} ${f}`).toBe(true);
+      }
+    }
+  });
+
   it('the README quick start gives a charge file', () => {
     const dir = tempDir();
     const r = tally(['run', 'rulesets/examples/cloud-api.yaml', 'fixtures/usage/cloud-api.csv', '--out', dir]);

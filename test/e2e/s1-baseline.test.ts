@@ -38,5 +38,15 @@ describe('S1 reference workload', () => {
     expect(c.by_reason).toEqual({ invalid_quantity: 2, invalid_timestamp: 2, missing_account: 4, negative_quantity: 10, unknown_metric: 2 });
     const rejects = fs.readFileSync(path.join(dir, 'out/rejects.csv'), 'utf8').trim().split('\n');
     expect(rejects).toHaveLength(1 + 20);
+
+    // The events kept in a work file on disk (what a run larger than memory does) give the same files, with the
+    // same reject lines, and the work file is gone afterwards (examples.test.ts covers a split).
+    const spill = path.join(dir, 'spill');
+    fs.mkdirSync(spill);
+    const d = tally(['run', 'rulesets/bench/s1.yaml', usage, '--out', path.join(dir, 'disk'), '--events-store', 'disk', '--temp-dir', spill, '--quiet']);
+    expect(d.stderr).toBe('');
+    expect(d.code).toBe(0);
+    for (const f of ['charges.csv', 'rejects.csv']) expect(fs.readFileSync(path.join(dir, 'disk', f)).equals(fs.readFileSync(path.join(dir, 'out', f)))).toBe(true);
+    expect(fs.readdirSync(spill)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 import { runRuleset } from '../../run/run.js';
 import type { ChargesFormat } from '../../io/sinks/charges-file.js';
 import { EXIT, UsageError } from '../errors.js';
+import type { EventsStore } from '../../engine/duckdb/database.js';
 import { loadRuleset } from './load-ruleset.js';
 import { startProgress } from '../progress.js';
 import { stateFile } from './state-file.js';
@@ -27,6 +28,7 @@ export async function runCommand(rulesetFile: string, inputs: string[], opts: Re
         ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit as string } : {}),
         ...(opts.tempDir ? { tempDir: opts.tempDir as string } : {}),
         ...(threads ? { threads } : {}),
+        ...(opts.eventsStore ? { eventsStore: opts.eventsStore as EventsStore } : {}),
       },
       sources: sourceOptions(opts),
       ...(opts.engine === 'snowflake' ? { sqlEngine: 'snowflake' as const } : {}),

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { quoteString } from './sql-types.js';
 
 /**
  * Default memory limit: 2.5 GB, or half the machine when that is less. Past it DuckDB spills to the temp
@@ -24,7 +25,15 @@ export interface EngineOptions {
   /** Where DuckDB spills when a run is larger than memory; default the system temp directory. */
   tempDir?: string;
   threads?: number;
+  /**
+   * Where the mediated events are kept: in memory, or in a database file in the temp directory (compressed,
+   * read back through DuckDB's buffer pool). `auto` (the default) puts them on disk when the inputs are likely
+   * to exceed the memory limit (see run/events-store.ts).
+   */
+  eventsStore?: EventsStore;
 }
+
+export type EventsStore = 'auto' | 'memory' | 'disk';
 
 export type Row = (string | number | boolean | null)[];
 
@@ -34,7 +43,11 @@ export class Database {
     private readonly conn: DuckDBConnection,
     /** A spill folder this run made for itself (removed on close), when none was given. */
     private readonly ownTempDir: string | null,
+    private readonly tempDir: string,
   ) {}
+
+  /** The database file holding the run's large tables, once `keepTablesOnDisk` put them there. */
+  private diskFile: string | null = null;
 
   static async open(opts: EngineOptions = {}): Promise<Database> {
     const memory = opts.memoryLimit ?? defaultMemoryLimit();
@@ -48,7 +61,39 @@ export class Database {
     const conn = await instance.connect();
     // Time zone of TIMESTAMPTZ casts: UTC, whatever the machine says.
     await conn.run(`SET TimeZone = 'UTC'`);
-    return new Database(instance, conn, ownTempDir);
+    return new Database(instance, conn, ownTempDir, opts.tempDir ?? ownTempDir!);
+  }
+
+  /**
+   * From now on, tables made with `tableKind` live in a database file in the temp directory instead of memory.
+   * Past the memory limit an in-memory table spills to temp files as it is, several times the size of its input
+   * (12.8 GB for 100 M S1 events), and every later scan reads all of it back; a table in a database file is
+   * written in compressed row groups as it is built and read through the buffer pool. String compression is
+   * left out: it costs more time to analyse than the smaller file gives back (measured at 10 M and 100 M).
+   */
+  async keepTablesOnDisk(): Promise<void> {
+    if (this.diskFile) return;
+    const file = path.join(this.tempDir, `tally-events-${process.pid}-${Date.now()}.duckdb`);
+    await this.conn.run(`ATTACH ${quoteString(file)} AS __work; USE __work`);
+    // No checkpoint while the run works: the file is scratch, removed when the run ends.
+    await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst,dictionary'`);
+    this.diskFile = file;
+  }
+
+  /** True once `keepTablesOnDisk` moved the run's large tables to a database file. */
+  get tablesOnDisk(): boolean {
+    return this.diskFile !== null;
+  }
+
+  /** How to create a table of the run's work: TEMP (memory) or, with tables on disk, a table of the work file. */
+  get tableKind(): 'TEMP TABLE' | 'TABLE' {
+    return this.diskFile ? 'TABLE' : 'TEMP TABLE';
+  }
+
+  /** DuckDB's memory limit in bytes (null if its text is of a form not known). */
+  async memoryLimitBytes(): Promise<number | null> {
+    const [[now]] = (await this.rows(`SELECT current_setting('memory_limit')`)) as [[string]];
+    return parseSize(now);
   }
 
   async run(sql: string): Promise<void> {
@@ -108,8 +153,7 @@ export class Database {
 
   /** Lowers DuckDB's memory limit to `fraction` of what it is, but not below 256 MiB (never raises it). */
   async shrinkMemoryLimit(fraction: number): Promise<void> {
-    const [[now]] = (await this.rows(`SELECT current_setting('memory_limit')`)) as [[string]];
-    const bytes = parseSize(now);
+    const bytes = await this.memoryLimitBytes();
     if (bytes === null) return;
     const mib = Math.max(256, Math.floor((bytes * fraction) / 2 ** 20));
     if (mib * 2 ** 20 < bytes) await this.run(`SET memory_limit = '${mib}MiB'`);
@@ -124,6 +168,7 @@ export class Database {
     this.conn.closeSync();
     this.instance.closeSync();
     if (this.ownTempDir) fs.rmSync(this.ownTempDir, { recursive: true, force: true });
+    else if (this.diskFile) for (const f of [this.diskFile, `${this.diskFile}.wal`]) fs.rmSync(f, { force: true });
   }
 }
 

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Database } from '../../src/engine/duckdb/database.js';
+import { estimatedEventBytes, placeEvents } from '../../src/run/events-store.js';
+import type { InputFile } from '../../src/io/sources/local-files.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-events-store-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function file(name: string, bytes: number, format: InputFile['format'], compression: InputFile['compression'] = 'none'): InputFile {
+  const p = path.join(work, name);
+  fs.writeFileSync(p, Buffer.alloc(bytes, 'a'));
+  return { name, path: p, format, compression };
+}
+
+describe('where the mediated events are kept', () => {
+  it('estimates the in-memory size of the typed events from the inputs', () => {
+    // CSV text doubles (10 M S1 rows: 709 MB of CSV, 1.28 GB of table); compressed inputs count at 6 times.
+    expect(estimatedEventBytes([file('a.csv', 1000, 'csv')])).toBe(2000);
+    expect(estimatedEventBytes([file('b.csv.gz', 1000, 'csv', 'gzip')])).toBe(12000);
+    expect(estimatedEventBytes([file('c.jsonl', 1000, 'jsonl')])).toBe(1000);
+    expect(estimatedEventBytes([file('d.parquet', 1000, 'parquet')])).toBe(12000);
+    // A file that cannot be read counts nothing here: reading it reports the problem.
+    expect(estimatedEventBytes([{ name: 'gone.csv', path: path.join(work, 'gone.csv'), format: 'csv', compression: 'none' }])).toBe(0);
+  });
+
+  it('keeps tables in memory when they fit, on disk when asked or when the input exceeds the limit', async () => {
+    const small = [file('small.csv', 1000, 'csv')];
+    const large = [file('large.csv', 200 * 2 ** 20, 'csv')]; // 400 MB estimated against a 300 MB limit
+    const decide = async (files: InputFile[], store: 'auto' | 'memory' | 'disk') => {
+      const db = await Database.open({ memoryLimit: '300MB', threads: 1 });
+      try {
+        await placeEvents(db, files, store);
+        return [db.tablesOnDisk, db.tableKind];
+      } finally {
+        db.close();
+      }
+    };
+    expect(await decide(small, 'auto')).toEqual([false, 'TEMP TABLE']);
+    expect(await decide(large, 'auto')).toEqual([true, 'TABLE']);
+    expect(await decide(large, 'memory')).toEqual([false, 'TEMP TABLE']);
+    expect(await decide(small, 'disk')).toEqual([true, 'TABLE']);
+  });
+
+  it('builds tables in a work file of the temp directory and removes it on close', async () => {
+    const temp = fs.mkdtempSync(path.join(work, 'spill-'));
+    const db = await Database.open({ memoryLimit: '300MB', threads: 1, tempDir: temp });
+    try {
+      await db.keepTablesOnDisk();
+      await db.run(`CREATE ${db.tableKind} t AS SELECT range AS i, 'evt-' || range AS id FROM range(300000)`);
+      // Temp objects still work beside it, and unqualified names find the work file's tables.
+      await db.run(`CREATE TEMP VIEW v AS SELECT count(*) AS n, sum(i) AS s FROM t`);
+      expect(await db.rows(`SELECT n, s FROM v`)).toEqual([['300000', '44999850000']]);
+      expect(await db.rows(`SELECT database_name FROM duckdb_tables() WHERE table_name = 't'`)).toEqual([['__work']]);
+      const files = fs.readdirSync(temp).filter((f) => f.startsWith('tally-events-'));
+      expect(files.length).toBeGreaterThan(0);
+      expect(fs.statSync(path.join(temp, files.find((f) => f.endsWith('.duckdb'))!)).size).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+    expect(fs.readdirSync(temp).filter((f) => f.startsWith('tally-events-'))).toEqual([]);
+  });
+});
