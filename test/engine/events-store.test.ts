@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/engine/duckdb/database.js';
 import { estimatedEventBytes, placeEvents } from '../../src/run/events-store.js';
 import type { InputFile } from '../../src/io/sources/local-files.js';
+import { HOST } from '../../src/io/abandoned-files.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-events-store-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -61,5 +63,32 @@ describe('where the mediated events are kept', () => {
       db.close();
     }
     expect(fs.readdirSync(temp).filter((f) => f.startsWith('tally-events-'))).toEqual([]);
+  });
+
+  it("removes what killed runs left (a spill folder, a work file), never a live process's", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
+    const temp = fs.mkdtempSync(path.join(work, 'spill-'));
+    const leftFile = path.join(temp, `tally-events-${HOST}-${dead}-1.duckdb`);
+    const liveFile = path.join(temp, `tally-events-${HOST}-${process.ppid}-1.duckdb`);
+    const otherHost = path.join(temp, `tally-events-elsewhere-${dead}-1.duckdb`);
+    for (const f of [leftFile, `${leftFile}.wal`, liveFile, otherHost]) fs.writeFileSync(f, 'x');
+    const leftFolder = path.join(os.tmpdir(), `tally-spill-${HOST}-${dead}-test`);
+    fs.mkdirSync(leftFolder, { recursive: true });
+    fs.writeFileSync(path.join(leftFolder, 'duckdb_temp_block'), 'x');
+
+    const own = await Database.open({ threads: 1 }); // its own spill folder in the system temp directory
+    own.close();
+    expect(fs.existsSync(leftFolder)).toBe(false);
+
+    const db = await Database.open({ threads: 1, tempDir: temp });
+    try {
+      await db.keepTablesOnDisk();
+      expect(fs.existsSync(leftFile)).toBe(false);
+      expect(fs.existsSync(`${leftFile}.wal`)).toBe(false);
+      expect(fs.existsSync(liveFile)).toBe(true);
+      expect(fs.existsSync(otherHost)).toBe(true);
+    } finally {
+      db.close();
+    }
   });
 });

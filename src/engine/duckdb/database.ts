@@ -8,6 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteString } from './sql-types.js';
+import { ownedName, removeAbandoned } from '../../io/abandoned-files.js';
+
+const SPILL_PREFIX = 'tally-spill-';
+const WORK_FILE_PREFIX = 'tally-events-';
 
 /**
  * Default memory limit: 2.5 GB, or half the machine when that is less. Past it DuckDB spills to the temp
@@ -52,7 +56,9 @@ export class Database {
   static async open(opts: EngineOptions = {}): Promise<Database> {
     const memory = opts.memoryLimit ?? defaultMemoryLimit();
     // DuckDB names its spill files the same in every process: each run spills into a folder of its own.
-    const ownTempDir = opts.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'tally-spill-'));
+    // Named for this process: a killed run's folder (up to its whole work file) is removed by the next run.
+    if (!opts.tempDir) removeAbandoned(os.tmpdir(), SPILL_PREFIX);
+    const ownTempDir = opts.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), ownedName(SPILL_PREFIX)));
     const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: memory,
       threads: String(opts.threads ?? os.availableParallelism()),
@@ -73,7 +79,8 @@ export class Database {
    */
   async keepTablesOnDisk(): Promise<void> {
     if (this.diskFile) return;
-    const file = path.join(this.tempDir, `tally-events-${process.pid}-${Date.now()}.duckdb`);
+    if (!this.ownTempDir) removeAbandoned(this.tempDir, WORK_FILE_PREFIX);
+    const file = path.join(this.tempDir, `${ownedName(WORK_FILE_PREFIX)}${Date.now()}.duckdb`);
     await this.conn.run(`ATTACH ${quoteString(file)} AS __work; USE __work`);
     // No checkpoint while the run works: the file is scratch, removed when the run ends.
     await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst,dictionary'`);

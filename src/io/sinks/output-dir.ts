@@ -12,14 +12,12 @@
  * partly written file.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../cli/errors.js';
 import { faultPoint } from '../../run/fault-points.js';
+import { ownedName, removeAbandoned } from '../abandoned-files.js';
 
 const STAGING_PREFIX = '.tally-tmp-';
-/** This machine's name as it goes into staging folder names (letters, digits, dots and dashes only). */
-const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
 export const MANIFEST = 'manifest.json';
 
 export class OutputDir {
@@ -30,13 +28,13 @@ export class OutputDir {
     try {
       if (fs.existsSync(dir)) {
         if (!fs.statSync(dir).isDirectory()) throw new DataError(`the output ${dir} exists and is not a folder`, 'give --out a folder');
-        removeAbandonedStaging(dir);
+        removeAbandoned(dir, STAGING_PREFIX);
       } else if (fs.existsSync(path.dirname(path.resolve(dir)))) {
         fs.mkdirSync(dir); // not recursive when the parent exists: recursive mkdir can spin on special file systems
       } else {
         fs.mkdirSync(dir, { recursive: true });
       }
-      this.staging = fs.mkdtempSync(path.join(dir, `${STAGING_PREFIX}${HOST}-${process.pid}-`));
+      this.staging = fs.mkdtempSync(path.join(dir, ownedName(STAGING_PREFIX)));
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(`cannot write to the output folder ${dir}: ${(e as Error).message}`, 'check that the folder can be created and written');
@@ -73,31 +71,12 @@ export class OutputDir {
   }
 }
 
-/** Staging folders of this host's processes that no longer run (killed before their commit or discard). */
-function removeAbandonedStaging(dir: string): void {
-  const prefix = `${STAGING_PREFIX}${HOST}-`;
-  for (const name of fs.readdirSync(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (pid && pid !== process.pid && !running(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-  }
-}
-
 function syncFile(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
   }
 }
 
