@@ -51,6 +51,10 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
    * Runs in place on the materialized table: only rows whose key repeats are ranked, and only the later ones
    * are updated, so the cost stays close to one GROUP BY over the keys (see GUIDE.md §7). Rows are ranked in
    * file and line order (within a file, row ids follow lines).
+   *
+   * The GROUP BY is over a 64-bit hash of the key, smaller than the key texts (at 100 M events: 12.2 s against
+   * 14.2 s, 1.05 s against 1.2 s at 10 M). A hash shared by different keys only makes their rows candidates:
+   * the window partitions by the exact key, where each of them is first.
    */
   toUpdateSql(b, table, ctx) {
     const { keyList, notNull, payload } = keyParts(b, ctx);
@@ -60,9 +64,9 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
     ELSE ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} END AS __new
   FROM (SELECT rowid AS __rid, row_number() OVER w AS __rank, ${payload} AS __payload, first_value(${payload}) OVER w AS __first_payload
     FROM ${table} SEMI JOIN (
-      SELECT ${keyList} FROM ${table} WHERE ${LIVE} AND ${notNull} GROUP BY ALL HAVING count(*) > 1
-    ) AS __dup_keys USING (${keyList})
-    WHERE ${LIVE}
+      SELECT hash(${keyList}) AS __h FROM ${table} WHERE ${LIVE} AND ${notNull} GROUP BY 1 HAVING count(*) > 1
+    ) AS __dup_keys ON hash(${b.key.map((k) => `${table}.${ctx.ident(k)}`).join(', ')}) = __dup_keys.__h
+    WHERE ${LIVE} AND ${notNull}
     WINDOW w AS (PARTITION BY ${keyList} ORDER BY ${order}))
   WHERE __rank > 1) AS __d
 WHERE ${table}.rowid = __d.__rid`;

@@ -74,6 +74,15 @@ describe('dedupe', () => {
     expect(r.manifest.counts).toMatchObject({ rows_read: 4, accepted: 2, duplicates: 1, rejected: 1 });
     expect(r.rejects.map((x) => [x.line, x.reason])).toEqual([['4', 'conflicting_duplicate']]);
   });
+
+  it('dedupes on a declared key of several fields; rows missing part of the key are never duplicates', async () => {
+    const r = await rate(ruleset(`mediation:\n  - dedupe: { key: [account, req] }\n${unitPrice()}`, ['req']),
+      csv(`${H},req`, ['e1,a,2026-10-01 00:00:00,5,r1', 'e2,a,2026-10-01 00:00:00,5,r1', 'e3,b,2026-10-01 00:00:00,5,r1', 'e4,a,2026-10-01 00:00:00,7,', 'e5,a,2026-10-01 00:00:00,7,']));
+    // e2 repeats (a, r1) with another id: a conflict; e3 is another account; e4 and e5 have no req.
+    expect(r.manifest.counts).toMatchObject({ rows_read: 5, accepted: 4, duplicates: 0, rejected: 1 });
+    expect(r.rejects.map((x) => [x.line, x.reason])).toEqual([['3', 'conflicting_duplicate']]);
+    expect(r.lines.map((l) => [l.account, l.quantity])).toEqual([['a', '19.000'], ['b', '5.000']]);
+  });
 });
 
 describe('enrich', () => {
