@@ -1,8 +1,9 @@
 /**
- * Scratch files and folders named for the process that made them (`PREFIX<host>-<pid>-…`): a process killed
+ * Scratch files and folders named for the process that made them (`PREFIX<host>~<pid>-…`): a process killed
  * before it cleans up leaves them behind, and the next process that looks in the same folder removes those
  * whose process is gone. The host in the name keeps a folder shared between machines safe: only this host's
- * dead processes' files are removed.
+ * dead processes' files are removed. The `~` cannot occur in the cleaned host name, so host `node` never reads
+ * `node-7~12-…` (host `node-7`) as its own.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,12 +14,12 @@ export const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
 
 /** The start of this process's scratch names under `prefix`. */
 export function ownedName(prefix: string): string {
-  return `${prefix}${HOST}-${process.pid}-`;
+  return `${prefix}${HOST}~${process.pid}-`;
 }
 
-/** Removes the entries of `dir` named `prefix<this host>-<pid>-…` whose process no longer runs. */
+/** Removes the entries of `dir` named `prefix<this host>~<pid>-…` whose process no longer runs. */
 export function removeAbandoned(dir: string, prefix: string): void {
-  const mine = `${prefix}${HOST}-`;
+  const mine = `${prefix}${HOST}~`;
   let names: string[];
   try {
     names = fs.readdirSync(dir);

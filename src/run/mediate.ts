@@ -111,8 +111,11 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
   let malformed: MalformedRow[] = [];
   let lineSql: string = INTERNAL.line;
 
+  let previous: string | null = null; // the last table made, dropped once the next one is built from it
   const materialize = async (name: string) => {
     await exec(`CREATE OR REPLACE ${db.tableKind} ${name} AS SELECT * FROM ${relation}`);
+    if (previous !== null) await exec(`DROP TABLE ${previous}`); // its rows (and their lines) are in the new one
+    previous = name;
     if (first === null) {
       first = name;
       if (!explainOnly) malformed = await collectMalformed(db, files);
@@ -153,6 +156,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
   } else {
     for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;
     await exec(`CREATE OR REPLACE ${db.tableKind} ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
+    if (previous !== null) await exec(`DROP TABLE ${previous}`);
     if (first === null) {
       // This is the first materialization: CSV lines come from its row ids.
       if (!explainOnly) malformed = await collectMalformed(db, files);

@@ -38,12 +38,19 @@ export interface ChargeLine {
 }
 
 /** `db` is DuckDB, or anything answering the same per-charge queries (a Snowflake pushdown, src/run/pushdown.ts). */
-export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: RulesetIR): Promise<ChargeLine[]> {
+export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: RulesetIR, opts: { compactAfterLines?: number } = {}): Promise<ChargeLine[]> {
+  const compactAfter = opts.compactAfterLines ?? COMPACT_AFTER_LINES;
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
-  const query = (c: ChargeIR) => db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
-    throw meteringFailure(meterOf(c), c, e);
-  });
+  const query = (c: ChargeIR) => {
+    const rows = db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
+      throw meteringFailure(meterOf(c), c, e);
+    });
+    // Handled when awaited; until then (pricing pauses while it runs) a failure must not count as unhandled,
+    // which would end the process before the run could report it and clean up.
+    rows.catch(() => {});
+    return rows;
+  };
   // Pipelined: DuckDB aggregates the next charge on its threads while JavaScript prices this one. Pricing yields
   // to the event loop every few milliseconds: a query's steps (its column names, then its rows) continue on this
   // thread, so a pricing loop that never yields would hold the next query back until it ends.
@@ -54,7 +61,7 @@ export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: Rules
       const rows = await next!;
       const following = ruleset.charges[i + 1];
       next = following ? query(following) : null;
-      await priceRows(meterOf(charge), charge, rows, shared, lines);
+      await priceRows(meterOf(charge), charge, rows, shared, lines, compactAfter);
     }
   } catch (e) {
     await next?.catch(() => {}); // never leave a query running on a database about to close
@@ -80,13 +87,13 @@ function meteringFailure(meter: MeterIR, charge: ChargeIR, e: unknown): unknown 
  * Prices the rows of one charge into `out` (no spread: millions of lines). SQL returns them ordered by account, period, version and dimension values, so
  * each group (one account and period) is a run of consecutive rows, already in the order pricing expects.
  */
-async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[]): Promise<void> {
+async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[], compactAfter: number): Promise<void> {
   const n = charge.dimensions.length;
   const intern = (t: string) => shared.text(t);
   // This charge's dimension objects by their values' text, in front of the run-wide table (fewer keys to build).
   const dimsOf = new Map<string, { values: Record<string, string | null>; label: string }>();
   const dimsFor = (r: Row) => {
-    const key = n === 1 ? (r[5] ?? '\u2400') : r.slice(5, 5 + n).map((v) => v ?? '\u2400').join('\u241f');
+    const key = JSON.stringify(r.slice(5, 5 + n)); // unambiguous: null apart from any text, values quoted
     let d = dimsOf.get(key);
     if (!d) dimsOf.set(key, (d = shared.dims(charge.dimensions, r.slice(5, 5 + n))));
     return d;
@@ -123,7 +130,7 @@ async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: 
     const period = intern(String(first[3]));
     // Copies that save memory only matter once many lines are held (see compact and ownText); below that they
     // cost more time (a third of pricing's garbage at 10 M S1 events) than the memory they save.
-    const tight = out.length >= COMPACT_AFTER_LINES;
+    const tight = out.length >= compactAfter;
     const own = tight ? ownText : (t: string) => t;
     group.forEach((g, i) => {
       const r = g.row;
@@ -205,7 +212,7 @@ class SharedValues {
 
   /** The dimension object of a line and its label ("us-east|peak"), one of each per distinct combination. */
   dims(names: readonly string[], values: readonly (string | null)[]): { values: Record<string, string | null>; label: string } {
-    const key = `${names.join('\u241f')}\u241e${values.map((v) => (v === null ? '\u2400' : v)).join('\u241f')}`;
+    const key = JSON.stringify([names, values]); // unambiguous: null apart from any text, values quoted
     let d = this.dimObjects.get(key);
     if (!d) {
       d = {

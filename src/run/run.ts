@@ -87,6 +87,8 @@ export interface Manifest {
   inputs: FileCounts[];
   /** Set when mediation and metering ran in Snowflake (--engine snowflake); absent: DuckDB. */
   engine?: 'snowflake';
+  /** Set when the mediated events were kept in a work file on disk (--events-store); absent: in memory. */
+  events_store?: 'disk';
   counts: {
     rows_read: number;
     accepted: number;
@@ -236,6 +238,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
       const manifest = buildManifest(ruleset, files, counts, fileHashes, lines, timings);
       if (settlement) manifest.state = stateSummary(opts.state!, settlement, lines);
       if (pushed) manifest.engine = 'snowflake';
+      if (db!.tablesOnDisk) manifest.events_store = 'disk';
       manifest.outputs = [chargesName, 'rejects.csv', ...(ratedEvents ? ['rated-events.parquet'] : []), ...walletFiles, ...exportFiles, 'manifest.json'];
       fs.writeFileSync(out.file('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       written.manifest = manifest;

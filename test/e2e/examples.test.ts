@@ -46,6 +46,7 @@ describe('example rulesets', () => {
         const r = tally(['run', `rulesets/examples/${name}.yaml`, `fixtures/usage/${usage}`, '--out', out, '--rated-events', '--events-store', store, '--quiet']);
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
+        expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).events_store).toBe(store === 'disk' ? 'disk' : undefined);
         return out;
       });
       for (const f of ['charges.csv', 'rejects.csv', 'rated-events.parquet']) {

@@ -47,6 +47,8 @@ describe('S1 reference workload', () => {
     expect(d.stderr).toBe('');
     expect(d.code).toBe(0);
     for (const f of ['charges.csv', 'rejects.csv']) expect(fs.readFileSync(path.join(dir, 'disk', f)).equals(fs.readFileSync(path.join(dir, 'out', f)))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'disk/manifest.json'), 'utf8')).events_store).toBe('disk');
+    expect(manifest.events_store).toBeUndefined(); // 100,000 events fit in memory: auto keeps them there
     expect(fs.readdirSync(spill)).toEqual([]);
   });
 });

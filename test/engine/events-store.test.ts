@@ -68,11 +68,11 @@ describe('where the mediated events are kept', () => {
   it("removes what killed runs left (a spill folder, a work file), never a live process's", async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
     const temp = fs.mkdtempSync(path.join(work, 'spill-'));
-    const leftFile = path.join(temp, `tally-events-${HOST}-${dead}-1.duckdb`);
-    const liveFile = path.join(temp, `tally-events-${HOST}-${process.ppid}-1.duckdb`);
-    const otherHost = path.join(temp, `tally-events-elsewhere-${dead}-1.duckdb`);
+    const leftFile = path.join(temp, `tally-events-${HOST}~${dead}-1.duckdb`);
+    const liveFile = path.join(temp, `tally-events-${HOST}~${process.ppid}-1.duckdb`);
+    const otherHost = path.join(temp, `tally-events-${HOST}-7~${dead}-1.duckdb`);
     for (const f of [leftFile, `${leftFile}.wal`, liveFile, otherHost]) fs.writeFileSync(f, 'x');
-    const leftFolder = path.join(os.tmpdir(), `tally-spill-${HOST}-${dead}-test`);
+    const leftFolder = path.join(os.tmpdir(), `tally-spill-${HOST}~${dead}-test`);
     fs.mkdirSync(leftFolder, { recursive: true });
     fs.writeFileSync(path.join(leftFolder, 'duckdb_temp_block'), 'x');
 
@@ -80,9 +80,10 @@ describe('where the mediated events are kept', () => {
     own.close();
     expect(fs.existsSync(leftFolder)).toBe(false);
 
+    // Even a run that keeps its tables in memory clears a killed run's work file from its temp directory.
     const db = await Database.open({ threads: 1, tempDir: temp });
     try {
-      await db.keepTablesOnDisk();
+      expect(db.tablesOnDisk).toBe(false);
       expect(fs.existsSync(leftFile)).toBe(false);
       expect(fs.existsSync(`${leftFile}.wal`)).toBe(false);
       expect(fs.existsSync(liveFile)).toBe(true);

@@ -42,10 +42,10 @@ describe('OutputDir', () => {
     const dir = tmp();
     const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
     const dead = deadPid();
-    const abandoned = path.join(dir, `.tally-tmp-${host}-${dead}-abc123`);
-    const live = path.join(dir, `.tally-tmp-${host}-${process.ppid}-def456`);
+    const abandoned = path.join(dir, `.tally-tmp-${host}~${dead}-abc123`);
+    const live = path.join(dir, `.tally-tmp-${host}~${process.ppid}-def456`);
     // A folder shared between machines: the same process id may be running there.
-    const otherHost = path.join(dir, `.tally-tmp-${host}x-${dead}-ghi789`);
+    const otherHost = path.join(dir, `.tally-tmp-${host}-7~${dead}-ghi789`);
     const legacy = path.join(dir, '.tally-tmp-Xy12ab'); // an older tally's name, without a host or process id
     for (const d of [abandoned, live, otherHost, legacy]) fs.mkdirSync(path.join(d, 'inner'), { recursive: true });
     const out = new OutputDir(dir);
@@ -53,7 +53,7 @@ describe('OutputDir', () => {
     expect(fs.existsSync(live)).toBe(true);
     expect(fs.existsSync(otherHost)).toBe(true);
     expect(fs.existsSync(legacy)).toBe(true);
-    expect(path.basename(out.staging).startsWith(`.tally-tmp-${host}-${process.pid}-`)).toBe(true);
+    expect(path.basename(out.staging).startsWith(`.tally-tmp-${host}~${process.pid}-`)).toBe(true);
     out.discard();
     expect(fs.existsSync(out.staging)).toBe(false);
   });

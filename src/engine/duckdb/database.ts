@@ -12,6 +12,8 @@ import { ownedName, removeAbandoned } from '../../io/abandoned-files.js';
 
 const SPILL_PREFIX = 'tally-spill-';
 const WORK_FILE_PREFIX = 'tally-events-';
+/** Work files made by this process, so two databases of one process never share a name. */
+let workFiles = 0;
 
 /**
  * Default memory limit: 2.5 GB, or half the machine when that is less. Past it DuckDB spills to the temp
@@ -57,7 +59,8 @@ export class Database {
     const memory = opts.memoryLimit ?? defaultMemoryLimit();
     // DuckDB names its spill files the same in every process: each run spills into a folder of its own.
     // Named for this process: a killed run's folder (up to its whole work file) is removed by the next run.
-    if (!opts.tempDir) removeAbandoned(os.tmpdir(), SPILL_PREFIX);
+    if (opts.tempDir) removeAbandoned(opts.tempDir, WORK_FILE_PREFIX);
+    else removeAbandoned(os.tmpdir(), SPILL_PREFIX);
     const ownTempDir = opts.tempDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), ownedName(SPILL_PREFIX)));
     const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: memory,
@@ -79,12 +82,11 @@ export class Database {
    */
   async keepTablesOnDisk(): Promise<void> {
     if (this.diskFile) return;
-    if (!this.ownTempDir) removeAbandoned(this.tempDir, WORK_FILE_PREFIX);
-    const file = path.join(this.tempDir, `${ownedName(WORK_FILE_PREFIX)}${Date.now()}.duckdb`);
+    const file = path.join(this.tempDir, `${ownedName(WORK_FILE_PREFIX)}${Date.now()}-${++workFiles}.duckdb`);
+    this.diskFile = file; // before ATTACH: whatever fails after it, close() removes the file
     await this.conn.run(`ATTACH ${quoteString(file)} AS __work; USE __work`);
     // No checkpoint while the run works: the file is scratch, removed when the run ends.
     await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst,dictionary'`);
-    this.diskFile = file;
   }
 
   /** True once `keepTablesOnDisk` moved the run's large tables to a database file. */
