@@ -84,20 +84,13 @@ function meteringFailure(meter: MeterIR, charge: ChargeIR, e: unknown): unknown 
 }
 
 /**
- * Prices the rows of one charge into `out` (no spread: millions of lines). SQL returns them ordered by account, period, version and dimension values, so
- * each group (one account and period) is a run of consecutive rows, already in the order pricing expects.
+ * Prices the rows of one charge into `out` (no spread: millions of lines). SQL returns them ordered by account,
+ * period, version and dimension values, so each group (one account and period) is a run of consecutive rows,
+ * already in the order pricing expects.
  */
 async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[], compactAfter: number): Promise<void> {
   const n = charge.dimensions.length;
   const intern = (t: string) => shared.text(t);
-  // This charge's dimension objects by their values' text, in front of the run-wide table (fewer keys to build).
-  const dimsOf = new Map<string, { values: Record<string, string | null>; label: string }>();
-  const dimsFor = (r: Row) => {
-    const key = JSON.stringify(r.slice(5, 5 + n)); // unambiguous: null apart from any text, values quoted
-    let d = dimsOf.get(key);
-    if (!d) dimsOf.set(key, (d = shared.dims(charge.dimensions, r.slice(5, 5 + n))));
-    return d;
-  };
   let slice = performance.now();
   for (let start = 0; start < rows.length; ) {
     if (performance.now() - slice > YIELD_EVERY_MS) {
@@ -107,7 +100,7 @@ async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: 
     let end = start + 1;
     while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
     const group = rows.slice(start, end).map((r) => {
-      const dims = dimsFor(r);
+      const dims = shared.dims(charge.dimensions, r.slice(5, 5 + n));
       const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
       const eventAmount = charge.percentage ? rest[0] : null;
       return {
@@ -132,6 +125,7 @@ async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: 
     // cost more time (a third of pricing's garbage at 10 M S1 events) than the memory they save.
     const tight = out.length >= compactAfter;
     const own = tight ? ownText : (t: string) => t;
+    const keep = tight ? compact : (x: Decimal) => x;
     group.forEach((g, i) => {
       const r = g.row;
       out.push({
@@ -146,11 +140,11 @@ async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: 
         dims: g.input.dims,
         dimensionLabel: g.label,
         version: g.input.version,
-        quantity: tight ? compact(g.input.quantity) : g.input.quantity,
+        quantity: keep(g.input.quantity),
         quantityScale: meter.scale,
         currency: charge.pricing.currency,
         minorUnits: charge.pricing.minorUnits,
-        priced: shared.priced(priced[i]!, tight),
+        priced: shared.priced(priced[i]!, keep),
       });
     });
     start = end;
@@ -198,7 +192,8 @@ export function sortLines(lines: ChargeLine[]): ChargeLine[] {
  */
 class SharedValues {
   private readonly texts = new Map<string, string>();
-  private readonly dimObjects = new Map<string, { values: Record<string, string | null>; label: string }>();
+  /** Per list of dimension names (a charge's own array), the objects by their values' JSON. */
+  private readonly dimObjects = new Map<readonly string[], Map<string, { values: Record<string, string | null>; label: string }>>();
   private readonly prices = new Map<string, Decimal>();
   /** Unit prices mostly come from the rate card's own objects: known by identity, they need no text key. */
   private readonly pricesSeen = new WeakSet<Decimal>();
@@ -212,27 +207,30 @@ class SharedValues {
 
   /** The dimension object of a line and its label ("us-east|peak"), one of each per distinct combination. */
   dims(names: readonly string[], values: readonly (string | null)[]): { values: Record<string, string | null>; label: string } {
-    const key = JSON.stringify([names, values]); // unambiguous: null apart from any text, values quoted
-    let d = this.dimObjects.get(key);
+    let byValues = this.dimObjects.get(names);
+    if (!byValues) this.dimObjects.set(names, (byValues = new Map()));
+    const key = JSON.stringify(values); // unambiguous: null apart from any text, values quoted
+    let d = byValues.get(key);
     if (!d) {
       d = {
         values: Object.freeze(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null]))) as Record<string, string | null>,
         label: values.map((v) => v ?? '').join('|'),
       };
-      this.dimObjects.set(key, d);
+      byValues.set(key, d);
     }
     return d;
   }
 
-  priced(p: PricedLine, tight: boolean): ChargeLine['priced'] {
+  /** The priced line's values as held; `keep` copies a decimal compact, or leaves it (see priceRows). */
+  priced(p: PricedLine, keep: (x: Decimal) => Decimal): ChargeLine['priced'] {
     let unitPrice = p.unitPrice;
     if (unitPrice && !this.pricesSeen.has(unitPrice)) {
       const k = unitPrice.toFixed();
       this.pricesSeen.add(unitPrice);
       unitPrice = this.prices.get(k) ?? (this.prices.set(k, unitPrice), unitPrice);
     }
-    const exact = tight ? compact(p.exact) : p.exact;
-    const amount = p.amount.eq(p.exact) && !p.exact.isZero() ? exact : tight ? compact(p.amount) : p.amount;
+    const exact = keep(p.exact);
+    const amount = p.amount.eq(p.exact) && !p.exact.isZero() ? exact : keep(p.amount);
     return { exact, amount, unitPrice, tierRef: this.text(p.tierRef) };
   }
 }

@@ -23,7 +23,7 @@ import { dec, Decimal } from '../pricing/index.js';
 import type { RulesetIR } from '../ruleset/ir.js';
 import { buildEvents, checkReferenceTables, firstLine, releaseEvents, type MalformedRow } from './mediate.js';
 import { rateCharges, type ChargeLine } from './rate.js';
-import { placeEvents } from './events-store.js';
+import { memoryForRating, placeEvents } from './events-store.js';
 import { countOutcomes, type OutcomeCounts } from './outcome-counts.js';
 import { writeRatedEvents } from './rated-events.js';
 import { fingerprintFiles } from '../io/sources/fingerprint.js';
@@ -188,13 +188,7 @@ export async function runRuleset(rulesetAsGiven: RulesetIR, inputArgs: string[],
         throw new DataError(`cannot read the input: ${firstLine(e)}`, 'check that each file is complete and in the declared format (a truncated .gz or a non-Parquet file cannot be read)');
       }
       lap('mediate');
-      // A run too large for DuckDB's memory keeps its mediated events on disk (or spilled them there): rating reads
-      // them from there either way, while the priced lines JavaScript holds grow with the input. DuckDB gives back
-      // most of its share for the rest of the run, so the two together stay within about its limit (at 100 M S1
-      // events: 3.6 GB peak instead of 6 GB, at the same speed). A work file is read through the OS's cache, so
-      // its scans need less of DuckDB's own memory than temp files do. A run that fits keeps the whole limit.
-      if (db.tablesOnDisk) await db.shrinkMemoryLimit(0.25);
-      else if (await db.tablesSpilled()) await db.shrinkMemoryLimit(0.4);
+      await memoryForRating(db);
     }
     const counts = pushed?.result.counts ?? await countOutcomes(db, ruleset, files, malformed);
     const seenEvents = acrossRuns ? { file: await writeRunKeys(db, ruleset, out.staging), lookbackDays: acrossRuns.lookbackDays } : null;
