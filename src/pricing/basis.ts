@@ -10,7 +10,7 @@
  *
  * Example: N = 100, lines 80, 50, 40 on one group basis → running 80, 130, 170 → billable 0→0, 0→30, 30→70.
  */
-import { ZERO, maxOf, type Decimal } from './decimal.js';
+import { ZERO, atLeastZero, type Decimal } from './decimal.js';
 import type { BasisPosition } from './definition.js';
 import type { ModelKind, TierBasis } from './types.js';
 
@@ -21,33 +21,39 @@ export function basisPositions(
 ): BasisPosition[] {
   // The basis a line belongs to: the whole group, its price version, or itself.
   const basisOf = (i: number) => (tierBasis === 'group' ? 'g' : tierBasis === 'version' ? `v${lines[i]!.version ?? 0}` : `l${i}`);
-  const totals = new Map<string, Decimal>();
-  lines.forEach((line, i) => totals.set(basisOf(i), (totals.get(basisOf(i)) ?? ZERO).plus(line.quantity)));
   // Most charges include nothing: then a position is its own billable position (no subtraction per line).
-  const billableAt = included.isZero() ? (position: Decimal) => maxOf(ZERO, position) : (position: Decimal) => maxOf(ZERO, position.minus(included));
-  const billableTotals = new Map([...totals].map(([basis, total]) => [basis, billableAt(total)]));
+  const billableAt = included.isZero() ? atLeastZero : (position: Decimal) => atLeastZero(position.minus(included));
+
+  // Each line's slice (start, end] of its basis's running quantity; a basis's last end is its total.
+  const running = new Map<string, Decimal>();
+  const slices = lines.map((line, i) => {
+    const basis = basisOf(i);
+    const start = running.get(basis) ?? ZERO;
+    const end = start.plus(line.quantity);
+    running.set(basis, end);
+    return { basis, start, end };
+  });
+  const billableTotals = new Map([...running].map(([basis, total]) => [basis, billableAt(total)]));
+
   const kindsSeen = new Set<ModelKind>();
   const kindsSeenInBasis = new Map<string, Set<ModelKind>>();
-  const running = new Map<string, Decimal>();
-
   return lines.map((line, i) => {
-    const basis = basisOf(i);
+    const { basis, start, end } = slices[i]!;
     const firstOfKindInGroup = !kindsSeen.has(line.kind);
     kindsSeen.add(line.kind);
     let kindsInBasis = kindsSeenInBasis.get(basis);
     if (!kindsInBasis) kindsSeenInBasis.set(basis, (kindsInBasis = new Set()));
     const firstOfKindInBasis = !kindsInBasis.has(line.kind);
     kindsInBasis.add(line.kind);
-    const start = running.get(basis) ?? ZERO;
-    const end = start.plus(line.quantity);
-    running.set(basis, end);
     const billableFrom = billableAt(start);
     const billableTo = billableAt(end);
     return {
       quantity: line.quantity,
       billableFrom,
       billableTo,
-      billable: billableTo.minus(billableFrom),
+      // Nothing included and nothing below zero: the slice is all billable, and end − start is the quantity
+      // (sums of 38-digit quantities are exact at 60 digits), so no subtraction is needed.
+      billable: billableFrom === start && billableTo === end ? line.quantity : billableTo.minus(billableFrom),
       billableTotal: billableTotals.get(basis)!,
       firstOfKindInGroup,
       firstOfKindInBasis,

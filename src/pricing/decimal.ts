@@ -36,12 +36,37 @@ export function sumOf(values: readonly Decimal[]): Decimal {
   return values.reduce((acc, v) => acc.plus(v), ZERO);
 }
 
+/**
+ * −1, 0 or 1 as a is below, equal to or above b. decimal.js's own comparisons (`cmp`, `lt`, `gte`...) first copy
+ * their argument, which costs as much as an addition; pricing compares on every line of every tier, so this
+ * reads the documented fields of both values instead: d (base-10^7 digits, most significant first, normalised),
+ * e (base-10 exponent), s (sign). Same algorithm as decimal.js's `comparedTo`.
+ */
+export function compare(a: Decimal, b: Decimal): number {
+  const ad = a.d;
+  const bd = b.d;
+  if (!ad || !bd) return a.comparedTo(b); // NaN or an infinity: never an amount, but decimal.js knows how
+  const as = a.s;
+  const bs = b.s;
+  if (!ad[0] || !bd[0]) return ad[0] ? as : bd[0] ? -bs : 0; // a zero on either side
+  if (as !== bs) return as;
+  if (a.e !== b.e) return (a.e > b.e) !== (as < 0) ? 1 : -1;
+  const n = Math.min(ad.length, bd.length);
+  for (let i = 0; i < n; i++) if (ad[i] !== bd[i]) return (ad[i]! > bd[i]!) !== (as < 0) ? 1 : -1;
+  return ad.length === bd.length ? 0 : (ad.length > bd.length) !== (as < 0) ? 1 : -1;
+}
+
 export function maxOf(a: Decimal, b: Decimal): Decimal {
-  return a.gte(b) ? a : b;
+  return compare(a, b) >= 0 ? a : b;
 }
 
 export function minOf(a: Decimal, b: Decimal): Decimal {
-  return a.lte(b) ? a : b;
+  return compare(a, b) <= 0 ? a : b;
+}
+
+/** max(0, x), reading only the sign (a negative zero gives ZERO: money has one zero). */
+export function atLeastZero(x: Decimal): Decimal {
+  return x.isNeg() ? ZERO : x;
 }
 
 /**

@@ -6,7 +6,7 @@
  * belongs to that tier; one unit more is in the next. The last tier is treated as unbounded whatever its
  * `upTo` says (`check` reports a bounded last tier), so every quantity has a price.
  */
-import { ZERO, maxOf, minOf, type Decimal } from './decimal.js';
+import { ZERO, compare, maxOf, minOf, type Decimal } from './decimal.js';
 import type { ModelProblem } from './definition.js';
 
 export interface TierRange {
@@ -44,18 +44,18 @@ export function unitsInTier(range: TierRange, q: Decimal): Decimal {
 
 /** Whether the slice (from, to] of a basis leaves the tier untouched: both ends below it, or both above it. */
 export function sliceMissesTier(range: TierRange, from: Decimal, to: Decimal): boolean {
-  if (from.lte(range.lower) && to.lte(range.lower)) return true;
-  return range.upper !== null && from.gte(range.upper) && to.gte(range.upper);
+  if (compare(from, range.lower) <= 0 && compare(to, range.lower) <= 0) return true;
+  return range.upper !== null && compare(from, range.upper) >= 0 && compare(to, range.upper) >= 0;
 }
 
 /** A tier is entered once the cumulative quantity is strictly above its lower bound (so F(0) = 0). */
 export function isEntered(range: TierRange, q: Decimal): boolean {
-  return q.gt(range.lower);
+  return compare(q, range.lower) > 0;
 }
 
 /** Index of the tier a total falls in: the first with total ≤ upTo (a total of 0 is in the first tier). */
 export function tierIndexOf(tiers: readonly { upTo: Decimal | null }[], total: Decimal): number {
-  const k = tiers.findIndex((tier, i) => i === tiers.length - 1 || tier.upTo === null || total.lte(tier.upTo));
+  const k = tiers.findIndex((tier, i) => i === tiers.length - 1 || tier.upTo === null || compare(total, tier.upTo) <= 0);
   return k === -1 ? 0 : k;
 }
 

@@ -27,6 +27,18 @@ describe('matrix', () => {
     expect(refs(priced)).toEqual(['matrix default', 'matrix default']);
   });
 
+  it('remembers a frozen dimension object, and looks a mutable one up again each time', () => {
+    const shared = Object.freeze({ region: 'eu', tier: 'gold' });
+    const c = charge(model);
+    expect(exacts(price(c, [line('100', shared), line('10', shared)]))).toEqual(['1.2', '0.12']);
+    expect(refs(price(c, [line('1', shared)]))).toEqual(['matrix region=eu tier=gold']);
+    const mutable: Record<string, string> = { region: 'eu', tier: 'gold' };
+    expect(exacts(price(c, [line('100', mutable)]))).toEqual(['1.2']);
+    mutable.region = 'us';
+    expect(exacts(price(c, [line('100', mutable)]))).toEqual(['1']);
+    expect(refs(price(c, [line('100', mutable)]))).toEqual(['matrix region=us tier=gold']);
+  });
+
   it('throws an internal error for an unknown combination when there is no default', () => {
     const strict = charge({ ...model, defaultPrice: null });
     expect(() => price(strict, [line('1', { region: 'ap', tier: 'gold' })])).toThrow(PricingInternalError);

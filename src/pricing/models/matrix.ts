@@ -56,14 +56,31 @@ export const matrixPricer: PricerDefinition<'matrix'> = {
     return problems;
   },
   price(model, line, at, charge): ModelPrice {
-    const key = combinationKey(model.dimensions, line.dims);
-    const entryPrice = key === null ? undefined : priceIndex(model).get(key);
-    const unitPrice = entryPrice ?? model.defaultPrice;
-    if (unitPrice === null) {
-      const values = model.dimensions.map((d) => `${d}=${line.dims[d] ?? 'null'}`).join(' ');
-      throw new PricingInternalError(charge, `matrix has no price for ${values} and no default (SQL should have rejected these events)`);
-    }
-    const tierRef = entryPrice === undefined ? 'matrix default' : `matrix ${model.dimensions.map((d) => `${d}=${line.dims[d]}`).join(' ')}`;
+    const { unitPrice, tierRef } = cellOf(model, line.dims, charge);
     return { exact: at.billable.times(unitPrice), unitPrice, tierRef, breakdown: [] };
   },
 };
+
+/**
+ * A line's unit price and tier reference. The run hands every line of one combination the same frozen dimension
+ * object, so the lookup is remembered per object: a run prices hundreds of thousands of lines with a few cells.
+ */
+const cellsSeen = new WeakMap<MatrixModel, WeakMap<object, Cell>>();
+interface Cell { unitPrice: Decimal; tierRef: string }
+
+function cellOf(model: MatrixModel, dims: Record<string, string | null | undefined>, charge: string): Cell {
+  let seen = cellsSeen.get(model);
+  if (!seen) cellsSeen.set(model, (seen = new WeakMap()));
+  const remembered = seen.get(dims);
+  if (remembered) return remembered;
+  const key = combinationKey(model.dimensions, dims);
+  const entryPrice = key === null ? undefined : priceIndex(model).get(key);
+  const unitPrice = entryPrice ?? model.defaultPrice;
+  if (unitPrice === null) {
+    const values = model.dimensions.map((d) => `${d}=${dims[d] ?? 'null'}`).join(' ');
+    throw new PricingInternalError(charge, `matrix has no price for ${values} and no default (SQL should have rejected these events)`);
+  }
+  const cell = { unitPrice, tierRef: entryPrice === undefined ? 'matrix default' : `matrix ${model.dimensions.map((d) => `${d}=${dims[d]}`).join(' ')}` };
+  if (Object.isFrozen(dims)) seen.set(dims, cell); // a mutable object could change after this line
+  return cell;
+}

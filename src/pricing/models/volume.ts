@@ -21,7 +21,8 @@ export const volumePricer: PricerDefinition<'volume'> = {
     const tier = model.tiers[k]!;
     const carriesFee = at.firstOfKindInBasis && at.billableTotal.gt(0);
     const flatFee = carriesFee ? (tier.flatFee ?? ZERO) : ZERO;
-    const exact = at.billable.times(tier.unitPrice).plus(flatFee);
+    const units = at.billable.times(tier.unitPrice);
+    const exact = flatFee.isZero() ? units : units.plus(flatFee);
     const touched = !at.billable.isZero() || !flatFee.isZero();
     return {
       exact,
