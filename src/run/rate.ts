@@ -209,7 +209,8 @@ class SharedValues {
   dims(names: readonly string[], values: readonly (string | null)[]): { values: Record<string, string | null>; label: string } {
     let byValues = this.dimObjects.get(names);
     if (!byValues) this.dimObjects.set(names, (byValues = new Map()));
-    const key = JSON.stringify(values); // unambiguous: null apart from any text, values quoted
+    // Unambiguous among lists of one length (one map per list of names): null apart from any text, values quoted.
+    const key = values.length === 1 ? (values[0] === null ? 'n' : `s${values[0]}`) : JSON.stringify(values);
     let d = byValues.get(key);
     if (!d) {
       d = {
