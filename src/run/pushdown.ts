@@ -93,10 +93,10 @@ export async function rateInSnowflake(ruleset: RulesetIR, target: string, profil
  * What `rateCharges` queries, answered from the fetched lines: it asks for each charge's lines in ruleset order,
  * and each call is checked to be for the charge whose lines come next.
  */
-export function fetchedCharges(ruleset: RulesetIR, chargeRows: ReadonlyMap<string, Row[]>): Pick<Database, 'textRows'> {
+export function fetchedCharges(ruleset: RulesetIR, chargeRows: ReadonlyMap<string, Row[]>): Pick<Database, 'textRecords'> {
   let next = 0;
   return {
-    textRows(sql: string, order?: string): Promise<Row[]> {
+    textRecords(sql: string, order?: string): Promise<Row[]> {
       const charge = ruleset.charges[next++];
       const meter = charge && ruleset.meters.find((m) => m.name === charge.meter)!;
       if (!charge || sql !== chargeLinesSql(ruleset, meter!, charge) || order !== chargeLinesOrder(charge)) {

@@ -38,12 +38,12 @@ export interface ChargeLine {
 }
 
 /** `db` is DuckDB, or anything answering the same per-charge queries (a Snowflake pushdown, src/run/pushdown.ts). */
-export async function rateCharges(db: Pick<Database, 'textRows'>, ruleset: RulesetIR, opts: { compactAfterLines?: number } = {}): Promise<ChargeLine[]> {
+export async function rateCharges(db: Pick<Database, 'textRecords'>, ruleset: RulesetIR, opts: { compactAfterLines?: number } = {}): Promise<ChargeLine[]> {
   const compactAfter = opts.compactAfterLines ?? COMPACT_AFTER_LINES;
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
   const query = (c: ChargeIR) => {
-    const rows = db.textRows(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
+    const rows = db.textRecords(chargeLinesSql(ruleset, meterOf(c), c), chargeLinesOrder(c)).catch((e: unknown) => {
       throw meteringFailure(meterOf(c), c, e);
     });
     // Handled when awaited; until then (pricing pauses while it runs) a failure must not count as unhandled,
@@ -86,69 +86,76 @@ function meteringFailure(meter: MeterIR, charge: ChargeIR, e: unknown): unknown 
 /**
  * Prices the rows of one charge into `out` (no spread: millions of lines). SQL returns them ordered by account,
  * period, version and dimension values, so each group (one account and period) is a run of consecutive rows,
- * already in the order pricing expects.
+ * already in the order pricing expects. Rows are taken one group at a time as they are split from DuckDB's texts.
  */
-async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[], compactAfter: number): Promise<void> {
-  const n = charge.dimensions.length;
-  const intern = (t: string) => shared.text(t);
+async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Iterable<Row>, shared: SharedValues, out: ChargeLine[], compactAfter: number): Promise<void> {
+  let group: Row[] = [];
   let slice = performance.now();
-  for (let start = 0; start < rows.length; ) {
-    if (performance.now() - slice > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now();
+  for (const row of rows) {
+    if (group.length > 0 && (row[0] !== group[0]![0] || row[1] !== group[0]![1])) {
+      priceGroupRows(meter, charge, group, shared, out, compactAfter);
+      group = [];
+      if (performance.now() - slice > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
-    let end = start + 1;
-    while (end < rows.length && rows[end]![0] === rows[start]![0] && rows[end]![1] === rows[start]![1]) end++;
-    const group = rows.slice(start, end).map((r) => {
-      const dims = shared.dims(charge.dimensions, r.slice(5, 5 + n));
-      const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
-      const eventAmount = charge.percentage ? rest[0] : null;
-      return {
-        row: r,
-        label: dims.label,
-        input: {
-          dims: dims.values,
-          version: Number(r[4]),
-          quantity: meterQuantity(meter, q ?? null, aux ?? null),
-          ...(eventAmount ? { eventAmount: dec(eventAmount) } : {}),
-        } satisfies LineInput,
-      };
-    });
-    const priced = priceGroup(charge.pricing, group.map((g) => g.input), { account: String(rows[start]![0]) });
-    // Account and period are the group's: looked up once, not per line.
-    const first = rows[start]!;
-    const account = intern(String(first[0]));
-    const periodStart = intern(String(first[1]));
-    const periodEnd = intern(String(first[2]));
-    const period = intern(String(first[3]));
-    // Copies that save memory only matter once many lines are held (see compact and ownText); below that they
-    // cost more time (a third of pricing's garbage at 10 M S1 events) than the memory they save.
-    const tight = out.length >= compactAfter;
-    const own = tight ? ownText : (t: string) => t;
-    const keep = tight ? compact : (x: Decimal) => x;
-    group.forEach((g, i) => {
-      const r = g.row;
-      out.push({
-        lineId: own(String(r[r.length - 1])),
-        at: own(String(r[r.length - 2])),
-        account,
-        periodStart,
-        periodEnd,
-        period,
-        charge: charge.name,
-        meter: meter.name,
-        dims: g.input.dims,
-        dimensionLabel: g.label,
-        version: g.input.version,
-        quantity: keep(g.input.quantity),
-        quantityScale: meter.scale,
-        currency: charge.pricing.currency,
-        minorUnits: charge.pricing.minorUnits,
-        priced: shared.priced(priced[i]!, keep),
-      });
-    });
-    start = end;
+    group.push(row);
   }
+  if (group.length > 0) priceGroupRows(meter, charge, group, shared, out, compactAfter);
+}
+
+/** Prices one group's rows (one account and period of one charge) and appends its lines to `out`. */
+function priceGroupRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[], compactAfter: number): void {
+  const n = charge.dimensions.length;
+  const group = rows.map((r) => {
+    const dims = shared.dims(charge.dimensions, r.slice(5, 5 + n));
+    const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
+    const eventAmount = charge.percentage ? rest[0] : null;
+    return {
+      row: r,
+      label: dims.label,
+      input: {
+        dims: dims.values,
+        version: Number(r[4]),
+        quantity: meterQuantity(meter, q ?? null, aux ?? null),
+        ...(eventAmount ? { eventAmount: dec(eventAmount) } : {}),
+      } satisfies LineInput,
+    };
+  });
+  const first = rows[0]!;
+  const priced = priceGroup(charge.pricing, group.map((g) => g.input), { account: String(first[0]) });
+  // Account and period are the group's: looked up once, not per line.
+  const account = shared.text(String(first[0]));
+  const periodStart = shared.text(String(first[1]));
+  const periodEnd = shared.text(String(first[2]));
+  const period = shared.text(String(first[3]));
+  // Copies that save memory only matter once many lines are held (see compact and ownText); below that they
+  // cost more time (a third of pricing's garbage at 10 M S1 events) than the memory they save.
+  const tight = out.length >= compactAfter;
+  const own = tight ? ownText : (t: string) => t;
+  const keep = tight ? compact : (x: Decimal) => x;
+  group.forEach((g, i) => {
+    const r = g.row;
+    out.push({
+      lineId: own(String(r[r.length - 1])),
+      at: own(String(r[r.length - 2])),
+      account,
+      periodStart,
+      periodEnd,
+      period,
+      charge: charge.name,
+      meter: meter.name,
+      dims: g.input.dims,
+      dimensionLabel: g.label,
+      version: g.input.version,
+      quantity: keep(g.input.quantity),
+      quantityScale: meter.scale,
+      currency: charge.pricing.currency,
+      minorUnits: charge.pricing.minorUnits,
+      priced: shared.priced(priced[i]!, keep),
+    });
+  });
 }
 
 /** How long pricing runs before letting queued DuckDB work continue (see rateCharges). */
