@@ -28,6 +28,15 @@ describe('Database.textRows', () => {
     expect(rows.every((r, i) => r[0] === String(i))).toBe(true);
   });
 
+  it('gives the same rows one at a time (textRecords), empty fields and trailing empty records included', async () => {
+    const sql = `SELECT * FROM (VALUES ('a', ''), ('b', NULL), ('', '')) AS t(k, v)`;
+    const records = await db.textRecords(sql, 'k');
+    const iterator = records[Symbol.iterator]();
+    expect(iterator.next().value).toEqual(['', '']); // '' sorts first: the chunk's text starts with a separator
+    expect([...{ [Symbol.iterator]: () => iterator }]).toEqual([['a', ''], ['b', null]]);
+    expect([...(await db.textRecords(sql, 'k DESC'))]).toEqual(await db.textRows(sql, 'k DESC'));
+  });
+
   it('returns nothing for an empty result', async () => {
     expect(await db.textRows(`SELECT 'a' AS x WHERE false`)).toEqual([]);
   });
