@@ -109,9 +109,11 @@ async function priceRows(meter: MeterIR, charge: ChargeIR, rows: Iterable<Row>, 
 function priceGroupRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: SharedValues, out: ChargeLine[], compactAfter: number): void {
   const n = charge.dimensions.length;
   const group = rows.map((r) => {
-    const dims = shared.dims(charge.dimensions, r.slice(5, 5 + n));
-    const [q, aux, ...rest] = r.slice(5 + n) as (string | null)[];
-    const eventAmount = charge.percentage ? rest[0] : null;
+    // Columns: account, period start, end and label, version, the dimension values, quantity, aux, [event amount], at, line id.
+    const dims = shared.dims(charge.dimensions, n === 0 ? NO_VALUES : r.slice(5, 5 + n));
+    const q = r[5 + n];
+    const aux = r[6 + n];
+    const eventAmount = charge.percentage ? r[7 + n] : null;
     return {
       row: r,
       label: dims.label,
@@ -127,9 +129,7 @@ function priceGroupRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: S
   const priced = priceGroup(charge.pricing, group.map((g) => g.input), { account: String(first[0]) });
   // Account and period are the group's: looked up once, not per line.
   const account = shared.text(String(first[0]));
-  const periodStart = shared.text(String(first[1]));
-  const periodEnd = shared.text(String(first[2]));
-  const period = shared.text(String(first[3]));
+  const { periodStart, periodEnd, period } = shared.period(String(first[1]), String(first[2]), String(first[3]));
   // Copies that save memory only matter once many lines are held (see compact and ownText); below that they
   // cost more time (a third of pricing's garbage at 10 M S1 events) than the memory they save.
   const tight = out.length >= compactAfter;
@@ -157,6 +157,8 @@ function priceGroupRows(meter: MeterIR, charge: ChargeIR, rows: Row[], shared: S
     });
   });
 }
+
+const NO_VALUES: readonly (string | null)[] = [];
 
 /** How long pricing runs before letting queued DuckDB work continue (see rateCharges). */
 const YIELD_EVERY_MS = 5;
@@ -204,6 +206,16 @@ class SharedValues {
   private readonly prices = new Map<string, Decimal>();
   /** Unit prices mostly come from the rate card's own objects: known by identity, they need no text key. */
   private readonly pricesSeen = new WeakSet<Decimal>();
+
+  /** The period texts of a group: most groups have the previous group's period, known by comparing the texts. */
+  period(start: string, end: string, label: string): { periodStart: string; periodEnd: string; period: string } {
+    const last = this.lastPeriod;
+    if (last && last.raw[0] === start && last.raw[1] === end && last.raw[2] === label) return last.texts;
+    this.lastPeriod = { raw: [start, end, label], texts: { periodStart: this.text(start), periodEnd: this.text(end), period: this.text(label) } };
+    return this.lastPeriod.texts;
+  }
+
+  private lastPeriod: { raw: [string, string, string]; texts: { periodStart: string; periodEnd: string; period: string } } | null = null;
 
   text(t: string): string {
     const seen = this.texts.get(t);
