@@ -51,8 +51,10 @@ export function basisPositions(
       quantity: line.quantity,
       billableFrom,
       billableTo,
-      // Nothing included and nothing below zero: the slice is all billable, and end − start is the quantity
-      // (sums of 38-digit quantities are exact at 60 digits), so no subtraction is needed.
+      // Nothing included and nothing below zero: the slice is all billable, and end − start is the quantity, so
+      // no subtraction is needed. That holds while the running sums are exact: a group's quantities come from
+      // one meter at one scale (DECIMAL(38, s)), whose sums fit 60 digits; quantities more than 60 digits apart
+      // in magnitude would round the sum and break it.
       billable: billableFrom === start && billableTo === end ? line.quantity : billableTo.minus(billableFrom),
       billableTotal: billableTotals.get(basis)!,
       firstOfKindInGroup,

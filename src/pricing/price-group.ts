@@ -14,7 +14,7 @@
  * Lines must come sorted by version, then dimension values: that order decides which line takes which
  * slice of the tiers and of the allowance, and which line carries a once-per-group fee.
  */
-import { Decimal, dec, withProjectDecimals } from './decimal.js';
+import { Decimal, ZERO, dec, withProjectDecimals } from './decimal.js';
 import { basisPositions } from './basis.js';
 import { PricingInternalError } from './errors.js';
 import { applyModifiers, clampLine } from './modifiers.js';
@@ -77,7 +77,8 @@ export function priceGroup(chargeSpec: ChargeSpec, lineInputs: readonly LineInpu
     const clamped = clampLine(modified.amount, charge.minimum, charge.maximum);
     // 5. One rounding
     return {
-      exact: clamped.amount,
+      // A negative line in a free tier multiplies to −0: money has one zero, also unrounded.
+      exact: clamped.amount.isZero() ? ZERO : clamped.amount,
       amount: roundMoney(clamped.amount, charge.minorUnits, charge.rounding),
       unitPrice: priced.unitPrice,
       tierRef: priced.tierRef,

@@ -13,7 +13,7 @@
 import crypto from 'node:crypto';
 import type { Connection as SfConnection } from 'snowflake-sdk';
 import { DataError, EXIT, TallyError, UsageError } from '../cli/errors.js';
-import type { Database } from '../engine/duckdb/database.js';
+import type { ChargeRowSource } from './rate.js';
 import { mapSetting, textSetting, type Profile } from '../io/profile/profile.js';
 import { closeSession, connectionOptions, openSession, sfError } from '../io/snowflake/connection.js';
 import { splitIdentifier } from '../io/snowflake/identifier.js';
@@ -93,7 +93,7 @@ export async function rateInSnowflake(ruleset: RulesetIR, target: string, profil
  * What `rateCharges` queries, answered from the fetched lines: it asks for each charge's lines in ruleset order,
  * and each call is checked to be for the charge whose lines come next.
  */
-export function fetchedCharges(ruleset: RulesetIR, chargeRows: ReadonlyMap<string, Row[]>): Pick<Database, 'textRecords'> {
+export function fetchedCharges(ruleset: RulesetIR, chargeRows: ReadonlyMap<string, Row[]>): ChargeRowSource {
   let next = 0;
   return {
     textRecords(sql: string, order?: string): Promise<Row[]> {

@@ -2,7 +2,6 @@
  * Metering and rating: per charge, SQL aggregates the live events into line quantities; JavaScript prices each
  * group (account, period, charge) with the pure pricers and rounds once per line.
  */
-import type { Database } from '../engine/duckdb/database.js';
 import { DataError } from '../cli/errors.js';
 import { dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
 import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
@@ -37,8 +36,13 @@ export interface ChargeLine {
   priced: Pick<PricedLine, 'exact' | 'amount' | 'unitPrice' | 'tierRef'>;
 }
 
+/** Where a charge's rows come from: DuckDB (Database.textRecords), or the lines a Snowflake pushdown fetched. */
+export interface ChargeRowSource {
+  textRecords(sql: string, orderBy?: string): Promise<Iterable<(string | null)[]>>;
+}
+
 /** `db` is DuckDB, or anything answering the same per-charge queries (a Snowflake pushdown, src/run/pushdown.ts). */
-export async function rateCharges(db: Pick<Database, 'textRecords'>, ruleset: RulesetIR, opts: { compactAfterLines?: number } = {}): Promise<ChargeLine[]> {
+export async function rateCharges(db: ChargeRowSource, ruleset: RulesetIR, opts: { compactAfterLines?: number } = {}): Promise<ChargeLine[]> {
   const compactAfter = opts.compactAfterLines ?? COMPACT_AFTER_LINES;
   const lines: ChargeLine[] = [];
   const meterOf = (c: ChargeIR) => ruleset.meters.find((m) => m.name === c.meter)!;
@@ -210,18 +214,20 @@ class SharedValues {
   /** The period texts of a group: most groups have the previous group's period, known by comparing the texts. */
   period(start: string, end: string, label: string): { periodStart: string; periodEnd: string; period: string } {
     const last = this.lastPeriod;
-    if (last && last.raw[0] === start && last.raw[1] === end && last.raw[2] === label) return last.texts;
-    this.lastPeriod = { raw: [start, end, label], texts: { periodStart: this.text(start), periodEnd: this.text(end), period: this.text(label) } };
-    return this.lastPeriod.texts;
+    if (last && last.periodStart === start && last.periodEnd === end && last.period === label) return last;
+    this.lastPeriod = { periodStart: this.text(start), periodEnd: this.text(end), period: this.text(label) };
+    return this.lastPeriod;
   }
 
-  private lastPeriod: { raw: [string, string, string]; texts: { periodStart: string; periodEnd: string; period: string } } | null = null;
+  private lastPeriod: { periodStart: string; periodEnd: string; period: string } | null = null;
 
+  /** The one copy of a text; kept as a string of its own (see ownText), never a slice holding DuckDB's text. */
   text(t: string): string {
     const seen = this.texts.get(t);
     if (seen !== undefined) return seen;
-    this.texts.set(t, t);
-    return t;
+    const own = ownText(t);
+    this.texts.set(own, own);
+    return own;
   }
 
   /** The dimension object of a line and its label ("us-east|peak"), one of each per distinct combination. */

@@ -34,7 +34,10 @@ describe('Database.textRows', () => {
     const iterator = records[Symbol.iterator]();
     expect(iterator.next().value).toEqual(['', '']); // '' sorts first: the chunk's text starts with a separator
     expect([...{ [Symbol.iterator]: () => iterator }]).toEqual([['a', ''], ['b', null]]);
-    expect([...(await db.textRecords(sql, 'k DESC'))]).toEqual(await db.textRows(sql, 'k DESC'));
+    // Last, the empty key makes the text end with the record '\x1f': an empty record after it, not a lost one.
+    expect([...(await db.textRecords(sql, 'k DESC'))]).toEqual([['b', null], ['a', ''], ['', '']]);
+    // One column: the last record is empty, so the text ends with the record separator itself.
+    expect([...(await db.textRecords(`SELECT * FROM (VALUES ('x'), ('')) AS t(v)`, 'v DESC'))]).toEqual([['x'], ['']]);
   });
 
   it('returns nothing for an empty result', async () => {

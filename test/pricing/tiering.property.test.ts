@@ -34,7 +34,7 @@ const scenario: fc.Arbitrary<Scenario> = sizes.chain((size) =>
     .record({
       scale: fc.integer({ min: 0, max: 3 }),
       gaps: fc.array(fc.integer({ min: 1, max: size.gap }), { minLength: 0, maxLength: 3 }),
-      tierPrices: fc.array(fc.record({ price: fc.integer({ min: 0, max: 99_999 }), fee: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 9_999 })) }), { minLength: 4, maxLength: 4 }),
+      tierPrices: fc.array(fc.record({ price: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 99_999 })), fee: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 9_999 })) }), { minLength: 4, maxLength: 4 }),
       lines: fc.array(fc.integer({ min: 0, max: size.line }), { minLength: 1, maxLength: 6 }),
       included: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: size.included })),
       basis: fc.constantFrom<TierBasis>('group', 'line'),
@@ -156,6 +156,69 @@ describe('tiering properties', () => {
         const priced = priceScenario(s, 'volume');
         expect(priced).toEqual(reference);
         expect(sum(priced)).toBe(sum(reference));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// ---- lines of either sign (late corrections, credits metered as negative usage) ----
+
+/** The same scenarios with some lines negated, so running positions go down and may cross 0 and tier bounds. */
+const signedScenario: fc.Arbitrary<Scenario> = scenario.chain((s) =>
+  fc.array(fc.boolean(), { minLength: s.lines.length, maxLength: s.lines.length }).map((negate) => ({ ...s, lines: s.lines.map((q, i) => (negate[i] ? -q : q)) })),
+);
+
+/** Billable slices (from, to] of each line, in smallest units: max(0, running − included) at each end. */
+function billableSlices(s: Scenario): { from: number; to: number; total: number; first: boolean }[] {
+  const out: { from: number; to: number; total: number; first: boolean }[] = new Array(s.lines.length);
+  for (const basis of bases(s)) {
+    const at = (position: number) => Math.max(0, position - s.included);
+    const total = at(basis.reduce((sum, i) => sum + s.lines[i]!, 0));
+    let running = 0;
+    basis.forEach((i, j) => {
+      out[i] = { from: at(running), to: at(running + s.lines[i]!), total, first: j === 0 };
+      running += s.lines[i]!;
+    });
+  }
+  return out;
+}
+
+/** F(q) of graduated: each tier's units below q at its price, plus its fee once q is above its lower bound. */
+function graduatedTotal(s: Scenario, q: number): bigint {
+  let amount = 0n;
+  s.prices.forEach((p, k) => {
+    const lower = k === 0 ? 0 : s.bounds[k - 1]!;
+    const upper = k < s.bounds.length ? s.bounds[k]! : Infinity;
+    amount += BigInt(Math.max(0, Math.min(q, upper) - lower)) * BigInt(p);
+    if (q > lower) amount += feeInReferenceUnits(s, k);
+  });
+  return amount;
+}
+
+describe('tiering properties with negative lines', () => {
+  it('graduated charges each line F(to) − F(from) of its billable slice, and never a negative zero', () => {
+    fc.assert(
+      fc.property(signedScenario, (s) => {
+        const reference = billableSlices(s).map(({ from, to }) => graduatedTotal(s, to) - graduatedTotal(s, from));
+        expect(priceScenario(s, 'graduated')).toEqual(reference);
+        const spec = charge({ model: 'graduated', tiers: toTiers(s) }, { tierBasis: s.basis, included: decimalOf(s.included, s.scale) });
+        for (const p of price(spec, s.lines.map((q) => ({ dims: {}, version: 0, quantity: decimalOf(q, s.scale) })))) {
+          expect(p.exact.isZero() && p.exact.isNeg()).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('volume charges each line its billable units at the tier of the billable total, the fee on the first', () => {
+    fc.assert(
+      fc.property(signedScenario, (s) => {
+        const reference = billableSlices(s).map(({ from, to, total, first }) => {
+          const k = tierOf(total, s.bounds);
+          return BigInt(to - from) * BigInt(s.prices[k]!) + (first && total > 0 ? feeInReferenceUnits(s, k) : 0n);
+        });
+        expect(priceScenario(s, 'volume')).toEqual(reference);
       }),
       { numRuns: 300 },
     );

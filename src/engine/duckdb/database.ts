@@ -129,7 +129,7 @@ export class Database {
    * row as it comes (pricing) then never holds them all: at 100 M events a charge has 600,000 rows of ten
    * strings, which, held until the last, were copied by every young-generation collection before dying old.
    */
-  async textRecords(sql: string, orderBy = 'NULL'): Promise<Iterable<(string | null)[]>> {
+  async textRecords(sql: string, orderBy = 'NULL'): Promise<IterableIterator<(string | null)[]>> {
     const columns = await this.columns(sql);
     const n = columns.length;
     const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`);
@@ -139,7 +139,7 @@ export class Database {
       FROM (SELECT *, row_number() OVER (ORDER BY ${orderBy}) AS __rn FROM (${sql}))
       GROUP BY __rn // 100000 ORDER BY __rn // 100000`);
     const chunks = reader.getRows() as [string, boolean | null][];
-    if (chunks.some(([, clash]) => clash)) return this.jsonRows(sql, orderBy);
+    if (chunks.some(([, clash]) => clash)) return (await this.jsonRows(sql, orderBy)).values();
     return splitRecords(chunks.map(([text]) => text), n);
   }
 
