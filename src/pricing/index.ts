@@ -1,5 +1,5 @@
 /** Public surface of pricing: pure functions over decimals, no I/O, nothing registered on import. */
-export { Decimal, ZERO, ONE, dec, fixedText } from './decimal.js';
+export { Decimal, ZERO, ONE, compare, dec, fixedText } from './decimal.js';
 export type * from './types.js';
 export type { BasisPosition, ModelPrice, ModelProblem, PricerDefinition } from './definition.js';
 export { PricingInternalError } from './errors.js';

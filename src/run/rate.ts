@@ -3,7 +3,7 @@
  * group (account, period, charge) with the pure pricers and rounds once per line.
  */
 import { DataError } from '../cli/errors.js';
-import { dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
+import { compare, dec, Decimal, priceGroup, type LineInput, type PricedLine } from '../pricing/index.js';
 import { chargeLinesOrder, chargeLinesSql } from '../plan/metering-sql.js';
 import type { ChargeIR, MeterIR, RulesetIR } from '../ruleset/ir.js';
 import type { LineBreakdown } from '../wallet/types.js';
@@ -256,7 +256,7 @@ class SharedValues {
       unitPrice = this.prices.get(k) ?? (this.prices.set(k, unitPrice), unitPrice);
     }
     const exact = keep(p.exact);
-    const amount = p.amount.eq(p.exact) && !p.exact.isZero() ? exact : keep(p.amount);
+    const amount = compare(p.amount, p.exact) === 0 && !p.exact.isZero() ? exact : keep(p.amount);
     return { exact, amount, unitPrice, tierRef: this.text(p.tierRef) };
   }
 }
