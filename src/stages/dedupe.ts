@@ -52,9 +52,12 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
    * are updated, so the cost stays close to one GROUP BY over the keys (see GUIDE.md §7). Rows are ranked in
    * file and line order (within a file, row ids follow lines).
    *
-   * The GROUP BY is over a 64-bit hash of the key, smaller than the key texts (at 100 M events: 12.2 s against
-   * 14.2 s, 1.05 s against 1.2 s at 10 M). A hash shared by different keys only makes their rows candidates:
-   * the window partitions by the exact key, where each of them is first.
+   * Repeated keys are found on a 64-bit hash of the key, smaller than the key texts, by sorting the hashes and
+   * comparing each with the one before it. Nearly every key occurs once, so a GROUP BY would build a hash table
+   * as large as the input (at 100 M events it spills); the sort of bare 64-bit values is about twice as fast
+   * (the whole dedupe: 12.3 s against 17.2 s at 100 M S1 events, 0.98 s against 1.24 s at 10 M). A hash shared
+   * by different keys only makes their rows candidates: the window partitions by the exact key, where each of
+   * them is first.
    */
   toUpdateSql(b, table, ctx) {
     const { keyList, notNull, payload } = keyParts(b, ctx);
@@ -64,7 +67,9 @@ export const dedupeStage: StageDefinition<DedupeBody> = {
     ELSE ${outcomeSql(STATUS.rejected, ctx.label, b.reason, ctx)} END AS __new
   FROM (SELECT rowid AS __rid, row_number() OVER w AS __rank, ${payload} AS __payload, first_value(${payload}) OVER w AS __first_payload
     FROM ${table} SEMI JOIN (
-      SELECT hash(${keyList}) AS __h FROM ${table} WHERE ${LIVE} AND ${notNull} GROUP BY 1 HAVING count(*) > 1
+      SELECT __h FROM (SELECT __h, lag(__h) OVER (ORDER BY __h) AS __previous
+        FROM (SELECT hash(${keyList}) AS __h FROM ${table} WHERE ${LIVE} AND ${notNull}))
+      WHERE __h = __previous
     ) AS __dup_keys ON hash(${b.key.map((k) => `${table}.${ctx.ident(k)}`).join(', ')}) = __dup_keys.__h
     WHERE ${LIVE} AND ${notNull}
     WINDOW w AS (PARTITION BY ${keyList} ORDER BY ${order}))

@@ -26,7 +26,7 @@ async function outcomes(body: DedupeBody, collide: boolean): Promise<(string | n
     await db.run(`CREATE TEMP TABLE t (__file INTEGER, __line BIGINT, __split INTEGER, __outcome VARCHAR, id VARCHAR, account VARCHAR, qty VARCHAR, req VARCHAR)`);
     await db.run(`INSERT INTO t VALUES ${values.join(', ')}`);
     let sql = dedupeStage.toUpdateSql!(body, 't', stageSqlContext(['id', 'account', 'qty', 'req'], 'dedupe'));
-    // Only the key's hash (the GROUP BY and the join), not the payload's.
+    // Only the key's hash (the sort that finds repeats, and the join), not the payload's.
     if (collide) sql = sql.replace('SELECT hash(', 'SELECT 0 * hash(').replace('ON hash(', 'ON 0 * hash(');
     expect(sql.split('0 * hash(').length - 1).toBe(collide ? 2 : 0);
     await db.run(sql);
