@@ -23,15 +23,27 @@ const zlib = require('node:zlib');
 try { os.setPriority(19); } catch {}
 (async () => {
   const out = [];
+  const buffer = Buffer.allocUnsafe(1 << 20);
   for (const f of workerData) {
     const h = crypto.createHash('sha256');
     let bytes = 0;
     const gunzip = f.compression === 'gzip' ? zlib.createGunzip() : null;
     const complete = gunzip ? new Promise((resolve, reject) => { gunzip.on('data', () => {}).on('end', resolve).on('error', reject); }) : null;
-    for await (const chunk of fs.createReadStream(f.path, { highWaterMark: 1 << 20 })) {
-      h.update(chunk);
-      bytes += chunk.length;
-      if (gunzip && !gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+    // One buffer, read into again and again: a stream's fresh megabyte per chunk cost a young-generation
+    // collection every ~30 MB and a page fault per 4 KB (at 100 M S1 events, 7 GB: seconds of CPU taken from
+    // DuckDB). gunzip works on its own copy, as it inflates after write() returns.
+    const fd = fs.openSync(f.path, 'r');
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        const chunk = buffer.subarray(0, n);
+        h.update(chunk);
+        bytes += n;
+        if (gunzip && !gunzip.write(Buffer.from(chunk))) await new Promise((r) => gunzip.once('drain', r));
+      }
+    } finally {
+      fs.closeSync(fd);
     }
     if (gunzip) {
       gunzip.end();
