@@ -19,32 +19,40 @@ export function basisPositions(
   tierBasis: TierBasis,
   included: Decimal,
 ): BasisPosition[] {
-  // The basis a line belongs to: the whole group, its price version, or itself.
-  const basisOf = (i: number) => (tierBasis === 'group' ? 'g' : tierBasis === 'version' ? `v${lines[i]!.version ?? 0}` : `l${i}`);
+  // The basis a line belongs to, numbered: the whole group (0), its price version (in order of first
+  // appearance), or itself. Arrays rather than maps and sets: this runs once per group, millions of times, and
+  // a group has one basis or a few.
+  const versions: number[] = [];
+  const basisOf = (i: number): number => {
+    if (tierBasis === 'group') return 0;
+    if (tierBasis === 'line') return i;
+    const v = lines[i]!.version ?? 0;
+    const at = versions.indexOf(v);
+    return at >= 0 ? at : versions.push(v) - 1;
+  };
   // Most charges include nothing: then a position is its own billable position (no subtraction per line).
   const billableAt = included.isZero() ? atLeastZero : (position: Decimal) => atLeastZero(position.minus(included));
 
   // Each line's slice (start, end] of its basis's running quantity; a basis's last end is its total.
-  const running = new Map<string, Decimal>();
+  const running: Decimal[] = [];
   const slices = lines.map((line, i) => {
     const basis = basisOf(i);
-    const start = running.get(basis) ?? ZERO;
+    const start = running[basis] ?? ZERO;
     const end = start.plus(line.quantity);
-    running.set(basis, end);
+    running[basis] = end;
     return { basis, start, end };
   });
-  const billableTotals = new Map([...running].map(([basis, total]) => [basis, billableAt(total)]));
+  const billableTotals = running.map((total) => billableAt(total));
 
-  const kindsSeen = new Set<ModelKind>();
-  const kindsSeenInBasis = new Map<string, Set<ModelKind>>();
+  const kindsSeen: ModelKind[] = [];
+  const kindsSeenInBasis: ModelKind[][] = [];
   return lines.map((line, i) => {
     const { basis, start, end } = slices[i]!;
-    const firstOfKindInGroup = !kindsSeen.has(line.kind);
-    kindsSeen.add(line.kind);
-    let kindsInBasis = kindsSeenInBasis.get(basis);
-    if (!kindsInBasis) kindsSeenInBasis.set(basis, (kindsInBasis = new Set()));
-    const firstOfKindInBasis = !kindsInBasis.has(line.kind);
-    kindsInBasis.add(line.kind);
+    const firstOfKindInGroup = !kindsSeen.includes(line.kind);
+    if (firstOfKindInGroup) kindsSeen.push(line.kind);
+    const kindsInBasis = (kindsSeenInBasis[basis] ??= []);
+    const firstOfKindInBasis = !kindsInBasis.includes(line.kind);
+    if (firstOfKindInBasis) kindsInBasis.push(line.kind);
     const billableFrom = billableAt(start);
     const billableTo = billableAt(end);
     return {
@@ -56,7 +64,7 @@ export function basisPositions(
       // one meter at one scale (DECIMAL(38, s)), whose sums fit 60 digits; quantities more than 60 digits apart
       // in magnitude would round the sum and break it.
       billable: billableFrom === start && billableTo === end ? line.quantity : billableTo.minus(billableFrom),
-      billableTotal: billableTotals.get(basis)!,
+      billableTotal: billableTotals[basis]!,
       firstOfKindInGroup,
       firstOfKindInBasis,
     };
