@@ -4,7 +4,7 @@
 // events, scaled), several rounds each; prints events per second, ratios and peak RSS, and fails loudly when the
 // charge files differ. S2 adds the per-event output, against test/bench/baseline-s2-duckdb.mjs.
 //
-// usage: npm run bench -- [--events N] [--rounds R] [--skip-naive] [--s2] [--scaling]
+// usage: npm run bench -- [--events N] [--rounds R] [--skip-naive] [--s2] [--scaling [--scaling-baseline]]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -119,6 +119,17 @@ function scaling() {
   const a = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', small, '--out', path.join(WORK, 'scale-small'), '--quiet', '--no-state']);
   const b = measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', big, '--out', path.join(WORK, 'scale-big'), '--quiet', '--no-state']);
   console.log(`\nScaling: ${EVENTS.toLocaleString('en')} events ${a.seconds.toFixed(1)} s, ${Math.round(a.rssMb)} MB; ${(EVENTS * 10).toLocaleString('en')} events ${b.seconds.toFixed(1)} s, ${Math.round(b.rssMb)} MB; time ratio ${(b.seconds / a.seconds).toFixed(2)} (≤ 11 wanted)`);
+  if (!flag('scaling-baseline')) return;
+  // The hand-written DuckDB query at both sizes, for how the engine itself scales on this machine (it takes no
+  // memory limit: about 20 GB at 100 M events), and the same charges at the larger size.
+  const baseline = (input, name) => measure(process.execPath, [path.join(BENCH, 'baseline-duckdb.mjs'), input, path.join(WORK, name)]);
+  const c = baseline(small, 'base-small.csv');
+  const d = baseline(big, 'base-big.csv');
+  console.log(`Hand-written DuckDB: ${c.seconds.toFixed(1)} s, ${Math.round(c.rssMb)} MB; ${d.seconds.toFixed(1)} s, ${Math.round(d.rssMb)} MB; time ratio ${(d.seconds / c.seconds).toFixed(2)}`);
+  if (!sameBytes(path.join(WORK, 'scale-big', 'charges.csv'), path.join(WORK, 'base-big.csv'))) {
+    throw new Error(`the charge files at ${(EVENTS * 10).toLocaleString('en')} events differ (tally against the hand-written baseline)`);
+  }
+  console.log(`Charges at ${(EVENTS * 10).toLocaleString('en')} events: identical to the hand-written baseline's`);
 }
 
 try {
