@@ -10,6 +10,25 @@
 import type { ValueType } from './api.js';
 import type { NameSource, SqlDialect, SqlValue, TimePart } from './dialect.js';
 
+/**
+ * Text to DECIMAL(precision, scale) exactly as `TRY_CAST` does it (NULL when the text is no number), but fast:
+ * DuckDB 1.5 converts text to a DECIMAL wider than 18 digits about a hundred times slower than to one of 18 or
+ * fewer (4 µs a value: 15 s of two threads for 10 M quantities declared `decimal`, against 0.16 s). A value that
+ * fits 18 digits takes the narrow cast and is widened, which is exact; only the others take the wide cast.
+ */
+export function tryCastDecimal(text: string, precision: number, scale: number): string {
+  const wide = `TRY_CAST(${text} AS DECIMAL(${precision}, ${scale}))`;
+  if (precision <= 18 || scale > 18) return wide;
+  return `coalesce(CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale})), ${wide})`;
+}
+
+/** Text to DECIMAL(precision, scale) as `CAST` does it (an error when the text is no number), fast as `tryCastDecimal`. */
+export function castDecimal(text: string, precision: number, scale: number): string {
+  const wide = `CAST(${text} AS DECIMAL(${precision}, ${scale}))`;
+  if (precision <= 18 || scale > 18) return wide;
+  return `coalesce(CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale})), ${wide})`;
+}
+
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const quoteString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -192,7 +211,7 @@ export const duckdbDialect: SqlDialect = {
   parseDecimal: (text, scale, names) =>
     bindComplex(
       [text],
-      ([t]) => `CASE WHEN regexp_full_match(${t}, ${quoteString(decimalPattern(scale))}) THEN TRY_CAST(trim(${t}) AS DECIMAL(38, ${scale})) END`,
+      ([t]) => `CASE WHEN regexp_full_match(${t}, ${quoteString(decimalPattern(scale))}) THEN ${tryCastDecimal(`trim(${t})`, 38, scale)} END`,
       names,
     ),
   parseInteger: (text, names) =>

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DataError, StateHeldError } from '../cli/errors.js';
-import { quoteString as q } from '../engine/duckdb/sql-types.js';
+import { castDecimal, quoteString as q } from '../engine/duckdb/sql-types.js';
 import { dec, type Decimal } from '../pricing/index.js';
 import { Position } from '../wallet/position.js';
 import type { Reported } from '../wallet/verify.js';
@@ -255,7 +255,7 @@ export class StateStore {
   }
 
   private async appendRowsThroughFile(table: string, rows: readonly Cell[][]): Promise<void> {
-    const columns = (await this.rows(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r[0]!);
+    const columns = (await this.rows(`SELECT column_name, column_type FROM (DESCRIBE ${table})`)).map((r) => ({ name: r[0]!, type: r[1]! }));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-append-'));
     const file = path.join(dir, `${table}.jsonl`);
     try {
@@ -269,7 +269,12 @@ export class StateStore {
         fs.closeSync(fd);
       }
       // Each line is one row as an array of texts and nulls.
-      await this.conn.run(`INSERT INTO ${table} SELECT ${columns.map((_, j) => `r[${j + 1}]`).join(', ')}
+      // Amounts are cast here rather than by the INSERT: DuckDB's own text-to-DECIMAL(38, 12) cast is slow (castDecimal).
+      const value = (c: { type: string }, j: number) => {
+        const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(c.type);
+        return decimal ? castDecimal(`r[${j + 1}]`, Number(decimal[1]), Number(decimal[2])) : `r[${j + 1}]`;
+      };
+      await this.conn.run(`INSERT INTO ${table} SELECT ${columns.map(value).join(', ')}
         FROM read_json(${q(file)}, format = 'newline_delimited', records = false, columns = {'r': 'VARCHAR[]'})`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

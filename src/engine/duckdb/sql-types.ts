@@ -1,6 +1,10 @@
 /** DuckDB types of ruleset fields, and strict text-to-type conversion (DuckDB's own casts are too lenient for money). */
 import { duckdbDialect } from '../../expr/dialect.js';
+import { tryCastDecimal } from '../../expr/duckdb-dialect.js';
 import type { FieldType } from '../../ruleset/ir.js';
+
+/** Text to wide DECIMALs without DuckDB's slow path (see tryCastDecimal). */
+export { castDecimal, tryCastDecimal } from '../../expr/duckdb-dialect.js';
 
 export function sqlType(t: FieldType): string {
   switch (t.kind) {
@@ -31,7 +35,7 @@ export function castText(text: string, t: FieldType): string {
     case 'string':
       return text;
     case 'decimal':
-      return `CASE WHEN ${notPlainDecimal(text, t.scale)} THEN NULL ELSE TRY_CAST(${text} AS ${sqlType(t)}) END`;
+      return `CASE WHEN ${notPlainDecimal(text, t.scale)} THEN NULL ELSE ${tryCastDecimal(text, t.precision, t.scale)} END`;
     case 'integer':
       // Through DECIMAL(18,0): BIGINT's own cast would take 0x1A, 0b101 and round .5.
       return `CASE WHEN ${notPlainDecimal(text, 0)} THEN NULL ELSE CAST(TRY_CAST(${text} AS DECIMAL(18, 0)) AS BIGINT) END`;

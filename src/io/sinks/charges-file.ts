@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { csvRecord } from './csv-record.js';
 import type { Database } from '../../engine/duckdb/database.js';
-import { quoteString } from '../../engine/duckdb/sql-types.js';
+import { castDecimal, quoteString } from '../../engine/duckdb/sql-types.js';
 import type { OutputColumn, OutputColumnSource, RulesetIR } from '../../ruleset/ir.js';
 import type { ChargeLine } from '../../run/rate.js';
 import { fixedText, ZERO } from '../../pricing/index.js';
@@ -98,7 +98,7 @@ export async function writeCharges(file: string, format: ChargesFormat, lines: C
   const money = new Set<OutputColumnSource>(['amount', 'covered_by_commitment', 'covered_by_credits', 'overage']);
   const scaleOf = (source: OutputColumnSource) => (money.has(source) ? widest((l) => l.minorUnits) : source === 'quantity' ? widest((l) => l.quantityScale) : 0);
   const select = columns.map((c) => (money.has(c.source) || c.source === 'quantity'
-    ? `CAST("${c.name}" AS DECIMAL(38, ${scaleOf(c.source)})) AS "${c.name}"`
+    ? `${castDecimal(`"${c.name}"`, 38, scaleOf(c.source))} AS "${c.name}"`
     : `"${c.name}"`));
   await db.run(`COPY (SELECT ${select.join(', ')} FROM read_csv(${quoteString(csv)}, header = true, all_varchar = true, auto_detect = false,
     columns = {${columns.map((c) => `${quoteString(c.name)}: 'VARCHAR'`).join(', ')}})) TO ${quoteString(file)} (FORMAT parquet)`);
