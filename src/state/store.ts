@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DataError, StateHeldError } from '../cli/errors.js';
 import { castDecimal, quoteString as q } from '../engine/duckdb/sql-types.js';
+import { textRecords } from '../engine/duckdb/text-records.js';
 import { dec, type Decimal } from '../pricing/index.js';
 import { Position } from '../wallet/position.js';
 import type { Reported } from '../wallet/verify.js';
@@ -107,6 +108,16 @@ export class StateStore {
       throw e;
     }
     return reader.getRowsJson().map((r) => r.map((v) => (v === null ? null : String(v))));
+  }
+
+  /** Many rows of a query whose columns are all VARCHAR, in `orderBy` order, moved as a few large texts (text-records.ts). */
+  async textRows(sql: string, orderBy: string): Promise<Cell[][]> {
+    try {
+      return [...(await textRecords(this.conn, sql, orderBy))];
+    } catch (e) {
+      if (DAMAGED.test(e instanceof Error ? e.message : String(e))) throw damaged(this.file);
+      throw e;
+    }
   }
 
   async exec(sql: string): Promise<void> {

@@ -36,5 +36,11 @@ describe('late usage', () => {
     // 140 units cost 100 × 1.00 + 40 × 0.50 = 120.00, of which 80.00 was billed: the late 60 units add 40.00
     // (20 × 1.00 + 40 × 0.50). Two active events still owe one fee of 10.00: nothing more.
     expect(lines('b')).toEqual([['api', '60.000', '40.00', 'late'], ['fee', '1.000', '0.00', 'late']]);
+    // A third file: the billed quantity is now the sum of two runs' lines (80 + 60). 190 units cost
+    // 100 × 1.00 + 90 × 0.50 = 145.00, of which 120.00 was billed: the 50 late units add 25.00.
+    const later = write(dir, 'later.csv', 'event_id,account_id,ts,units\ne3,acme,2026-10-30 10:00:00,50\n');
+    const third = tally(['run', r, later, '-o', path.join(dir, 'c'), '--state', state]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(lines('c')).toEqual([['api', '50.000', '25.00', 'late'], ['fee', '1.000', '0.00', 'late']]);
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteString } from './sql-types.js';
 import { ownedName, removeAbandoned } from '../../io/abandoned-files.js';
+import { textRecords } from './text-records.js';
 
 const SPILL_PREFIX = 'tally-spill-';
 const WORK_FILE_PREFIX = 'tally-events-';
@@ -114,12 +115,7 @@ export class Database {
     return reader.getRowsJson() as Row[];
   }
 
-  /**
-   * Rows of a query whose columns are all VARCHAR, ordered by `orderBy`, moved as a few large texts rather than
-   * value by value: several times faster for large results, exact (text stays text), and never one string too
-   * long for JavaScript. Fields are joined with U+001F and records with U+001E (NULL as U+0000); if any value
-   * holds one of those characters, which user data practically never does, the rows come as JSON instead.
-   */
+  /** Rows of a query whose columns are all VARCHAR, ordered by `orderBy`, moved as a few large texts (text-records.ts). */
   async textRows(sql: string, orderBy = 'NULL'): Promise<(string | null)[][]> {
     return [...(await this.textRecords(sql, orderBy))];
   }
@@ -130,28 +126,7 @@ export class Database {
    * strings, which, held until the last, were copied by every young-generation collection before dying old.
    */
   async textRecords(sql: string, orderBy = 'NULL'): Promise<IterableIterator<(string | null)[]>> {
-    const columns = await this.columns(sql);
-    const n = columns.length;
-    const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`);
-    const reader = await this.conn.runAndReadAll(`
-      SELECT string_agg(concat_ws(chr(31), ${cols.map((c) => `coalesce(${c}, chr(0))`).join(', ')}), chr(30) ORDER BY __rn),
-        bool_or(${cols.map((c) => `contains(${c}, chr(0)) OR contains(${c}, chr(30)) OR contains(${c}, chr(31))`).join(' OR ')})
-      FROM (SELECT *, row_number() OVER (ORDER BY ${orderBy}) AS __rn FROM (${sql}))
-      GROUP BY __rn // 100000 ORDER BY __rn // 100000`);
-    const chunks = reader.getRows() as [string, boolean | null][];
-    if (chunks.some(([, clash]) => clash)) return (await this.jsonRows(sql, orderBy)).values();
-    return splitRecords(chunks.map(([text]) => text), n);
-  }
-
-  /** The same rows as JSON texts of up to 100,000 rows each (any value, at some cost in speed). */
-  private async jsonRows(sql: string, orderBy: string): Promise<(string | null)[][]> {
-    const reader = await this.conn.runAndReadAll(`
-      SELECT CAST(to_json(list(list_value(*COLUMNS(* EXCLUDE (__rn))) ORDER BY __rn)) AS VARCHAR)
-      FROM (SELECT *, row_number() OVER (ORDER BY ${orderBy}) AS __rn FROM (${sql}))
-      GROUP BY __rn // 100000 ORDER BY __rn // 100000`);
-    const out: (string | null)[][] = [];
-    for (const [text] of reader.getRowsJson()) for (const row of JSON.parse(String(text)) as (string | null)[][]) out.push(row);
-    return out;
+    return textRecords(this.conn, sql, orderBy);
   }
 
   /** True when DuckDB had to move some of its tables to the temp directory (the run did not fit in its limit). */
@@ -187,19 +162,4 @@ export function parseSize(text: string): number | null {
   if (!m) return null;
   const units: Record<string, number> = { bytes: 1, b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
   return Number(m[1]) * units[(m[2] ?? 'bytes').toLowerCase()]!;
-}
-
-/** The records of `texts` (U+001E between records, U+001F between fields, U+0000 for NULL), one at a time. */
-function* splitRecords(texts: readonly string[], n: number): Generator<(string | null)[]> {
-  for (const text of texts) {
-    for (let at = 0; at <= text.length; ) {
-      const end = text.indexOf('\x1e', at);
-      const stop = end < 0 ? text.length : end;
-      const row: (string | null)[] = text.slice(at, stop).split('\x1f');
-      if (row.length !== n) throw new Error(`textRows: a record has ${row.length} fields, expected ${n}`);
-      for (let i = 0; i < n; i++) if (row[i] === '\0') row[i] = null;
-      yield row;
-      at = stop + 1;
-    }
-  }
 }
