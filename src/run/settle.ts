@@ -137,10 +137,13 @@ async function replay(store: StateStore, ruleset: RulesetIR, txnId: string, rate
   // The lines as they were billed, rebuilt from the state: amounts (late ones included), breakdowns, prices.
   const byId = new Map(rated.map((l) => [l.lineId, l]));
   const lines: ChargeLine[] = [];
-  for (const r of await store.rows(`SELECT line_id, account_id, period, CAST(period_start AS VARCHAR), CAST(period_end AS VARCHAR), charge, dims,
-      strftime(incurred_at, '%Y-%m-%d %H:%M:%S.%f'), CAST(amount AS VARCHAR), CAST(covered_by_commitment AS VARCHAR), CAST(covered_by_credits AS VARCHAR),
-      CAST(overage AS VARCHAR), CAST(held AS VARCHAR), quantity, CAST(price_version AS VARCHAR), CAST(late AS VARCHAR), amount_exact, unit_price, tier_ref
-      FROM lines WHERE txn_id = '${txnId}'`)) {
+  const billed = await store.textRows(`SELECT line_id, account_id, period, CAST(period_start AS VARCHAR) AS period_start, CAST(period_end AS VARCHAR) AS period_end,
+      charge, dims, strftime(incurred_at, '%Y-%m-%d %H:%M:%S.%f') AS incurred_at, CAST(amount AS VARCHAR) AS amount,
+      CAST(covered_by_commitment AS VARCHAR) AS covered_by_commitment, CAST(covered_by_credits AS VARCHAR) AS covered_by_credits,
+      CAST(overage AS VARCHAR) AS overage, CAST(held AS VARCHAR) AS held, quantity, CAST(price_version AS VARCHAR) AS price_version,
+      CAST(late AS VARCHAR) AS late, amount_exact, unit_price, tier_ref
+      FROM lines WHERE txn_id = '${txnId}'`, 'line_id');
+  for (const r of billed) {
     const template = byId.get(r[0]!) ?? synthesized(ruleset, r);
     if (!template) throw new DataError(`run ${txnId} is recorded in the state but its line ${r[0]} cannot be rebuilt`, 'run `tally wallet verify`; the state may have been altered by hand');
     lines.push({

@@ -68,8 +68,8 @@ export async function closeStatePeriod(store: StateStore, label: string, opts: {
     return { txnId, repeated: true, period, trueUps, breakage, entries: entries.map(({ seq: _s, txnId: _t, ...e }) => e), balances: await loadBalances(store, txnId) };
   }
 
-  const spend: SpendLine[] = (await store.rows(`SELECT account_id, charge, meter, dims, currency, CAST(amount AS VARCHAR) FROM lines WHERE period = ${q} AND NOT held
-      UNION ALL SELECT account_id, charge, meter, dims, currency, CAST(amount AS VARCHAR) FROM adjustments WHERE period = ${q}`)).map((r) => ({
+  const spend: SpendLine[] = (await store.textRows(`SELECT account_id, charge, meter, dims, currency, CAST(amount AS VARCHAR) AS amount FROM lines WHERE period = ${q} AND NOT held
+      UNION ALL SELECT account_id, charge, meter, dims, currency, CAST(amount AS VARCHAR) FROM adjustments WHERE period = ${q}`, 'NULL')).map((r) => ({
     account: r[0]!, charge: r[1]!, meter: r[2]!, dims: JSON.parse(r[3]!) as Record<string, string | null>, currency: r[4]!, amount: dec(r[5]!),
   }));
   const pos = await store.loadPosition();

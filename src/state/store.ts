@@ -193,8 +193,9 @@ export class StateStore {
   }
 
   async entries(where = 'TRUE'): Promise<(Entry & { seq: number; entryId: string; txnId: string })[]> {
-    const rows = await this.rows(`SELECT ${TEXT('seq')}, entry_id, txn_id, type, ${TS('occurred_at')}, account_id, wallet_id, grant_id, commitment_id, line_id,
-        ${TS('period_start')}, ${TEXT('amount')}, currency, ${TEXT('fiat_amount')}, fiat_currency FROM entries WHERE ${where} ORDER BY seq`);
+    const rows = await this.textRows(`SELECT ${TEXT('seq')} AS seq, entry_id, txn_id, type, ${TS('occurred_at')} AS occurred_at, account_id, wallet_id, grant_id,
+        commitment_id, line_id, ${TS('period_start')} AS period_start, ${TEXT('amount')} AS amount, currency, ${TEXT('fiat_amount')} AS fiat_amount, fiat_currency
+        FROM entries WHERE ${where}`, 'CAST(seq AS BIGINT)');
     return rows.map((r) => ({
       seq: Number(r[0]), entryId: r[1]!, txnId: r[2]!, type: r[3] as EntryType, at: r[4]!, account: r[5]!,
       wallet: r[6] ?? null, grant: r[7] ?? null, commitment: r[8] ?? null, lineId: r[9] ?? null, periodStart: r[10] ?? null,
