@@ -13,6 +13,7 @@ export class Position {
   private readonly grantsByWallet = new Map<string, Grant[]>();
   private readonly walletsByAccount = new Map<string, Wallet[]>();
   readonly commitments = new Map<string, Commitment>();
+  private readonly commitmentsByAccount = new Map<string, Commitment[]>();
   rates: ConversionRate[] = [];
   /** Grant id → what is left of it. */
   readonly remaining = new Map<string, Decimal>();
@@ -34,6 +35,20 @@ export class Position {
     return this.walletsByAccount.get(account) ?? [];
   }
 
+  /** The account's own commitments (looked up per line: an index, not a scan of every commitment). */
+  commitmentsOf(account: string): readonly Commitment[] {
+    return this.commitmentsByAccount.get(account) ?? [];
+  }
+
+  /**
+   * Whether anything could pay a line of the account: a commitment of its own, or a wallet of its own or of an
+   * ancestor. Wallets and commitments are not created while lines are applied (top-ups add grants to wallets
+   * that exist), so the answer holds for a whole waterfall.
+   */
+  mayPay(account: string): boolean {
+    return this.commitmentsOf(account).length > 0 || this.walletsOf(account).length > 0 || this.ancestors(account).some((a) => this.walletsOf(a).length > 0);
+  }
+
   addGrant(g: Grant): void {
     if (!this.grants.has(g.id)) {
       const list = this.grantsByWallet.get(g.wallet) ?? [];
@@ -45,6 +60,9 @@ export class Position {
   }
 
   addCommitment(c: Commitment): void {
+    const previous = this.commitments.get(c.id);
+    if (previous) this.commitmentsByAccount.set(previous.account, this.commitmentsOf(previous.account).filter((x) => x.id !== c.id));
+    this.commitmentsByAccount.set(c.account, [...this.commitmentsOf(c.account), c]);
     this.commitments.set(c.id, c);
     if (!this.commitmentRemaining.has(c.id)) this.commitmentRemaining.set(c.id, ZERO);
   }

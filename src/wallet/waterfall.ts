@@ -53,7 +53,17 @@ export function runWaterfall(pos: Position, lines: readonly WaterfallLine[], opt
     }
     return any;
   };
-  for (const line of [...lines].sort(compareLines)) {
+  // Lines of accounts with nothing to draw on are all overage, whatever their order: only the others are sorted
+  // and applied (at 10 M S1 events with an empty state, sorting 180,000 lines by time was most of the waterfall).
+  const payable: WaterfallLine[] = [];
+  const mayPay = new Map<string, boolean>();
+  for (const line of lines) {
+    let may = mayPay.get(line.account);
+    if (may === undefined) mayPay.set(line.account, (may = pos.mayPay(line.account)));
+    if (may) payable.push(line);
+    else breakdown.set(line.lineId, { coveredByCommitment: ZERO, coveredByCredits: ZERO, overage: line.amount, held: false });
+  }
+  for (const line of payable.sort(compareLines)) {
     let b = applyLine(pos, line, entries);
     // A line held at the limit is tried once more when a top-up it triggered can pay it.
     if (topUpAfter(line) && b.held) {
@@ -177,7 +187,7 @@ export function payingWallets(pos: Position, line: WaterfallLine): Wallet[] {
 }
 
 function prepaidCommitments(pos: Position, line: WaterfallLine): Commitment[] {
-  return [...pos.commitments.values()]
+  return pos.commitmentsOf(line.account)
     .filter((c) => c.kind === 'prepaid' && c.account === line.account && c.currency === line.currency && c.start <= line.at && line.at < c.end && matches(c.appliesTo, line))
     .sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : a.id < b.id ? -1 : 1));
 }

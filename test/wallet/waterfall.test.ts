@@ -310,3 +310,36 @@ describe('the README worked example', () => {
     expect(close.breakage.map((x) => [x.grant, x.amount.toFixed()])).toEqual([['promo', '5']]);
   });
 });
+
+describe('accounts with nothing to draw on', () => {
+  it('leave their lines as overage, in any order, while the others are paid in time order', () => {
+    const pos = new Position();
+    pos.accounts.set('parent', { id: 'parent', parent: null, currency: null });
+    pos.accounts.set('child', { id: 'child', parent: 'parent', currency: null });
+    pos.accounts.set('bare', { id: 'bare', parent: null, currency: null });
+    pos.addWallet(wallet('pool', 'parent', { pool: true }));
+    grant(pos, 'g', 'pool', '50');
+    pos.addCommitment({ id: 'pre', account: 'solo', kind: 'prepaid', amount: dec('20'), currency: 'USD', start: t('2026-11-01'), end: t('2026-12-01'), appliesTo: null, rolloverFraction: ZERO });
+    pos.applyEntry({ type: 'commitment', at: t('2026-11-01'), account: 'solo', wallet: null, grant: null, commitment: 'pre', lineId: null, periodStart: null, amount: dec('20'), currency: 'USD', fiatAmount: null, fiatCurrency: null });
+    expect(['parent', 'child', 'bare', 'solo', 'nobody'].map((a) => pos.mayPay(a))).toEqual([true, true, false, true, false]);
+    // Given out of time order: the child's later line (40) comes first in the list, its earlier one (30) second.
+    // In time order the pool pays 30 of the Nov 5 line, then 20 of the Nov 20 line (20 overage). The bare account
+    // and an unknown one have nothing: all overage, negative lines too. The commitment pays 20 of solo's 25.
+    const lines = [
+      line('child', '40', '2026-11-20'),
+      line('bare', '12.50', '2026-11-01'),
+      line('child', '30', '2026-11-05'),
+      line('nobody', '-3', '2026-11-02'),
+      line('solo', '25', '2026-11-10'),
+    ];
+    const { r, b } = summary(pos, lines);
+    expect(b).toEqual([
+      { c: '0', cr: '20', o: '20', held: false },
+      { c: '0', cr: '0', o: '12.5', held: false },
+      { c: '0', cr: '30', o: '0', held: false },
+      { c: '0', cr: '0', o: '-3', held: false },
+      { c: '20', cr: '0', o: '5', held: false },
+    ]);
+    expect(r.entries.map((e) => `${e.type}:${e.account}:${e.amount.toFixed()}`)).toEqual(['drawdown:child:-30', 'commitment_drawdown:solo:-20', 'drawdown:child:-20']);
+  });
+});
