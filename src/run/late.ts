@@ -29,23 +29,28 @@ export async function mergeLateUsage(store: StateStore, ruleset: RulesetIR, line
   if (!billed.size) return lines;
   const groupKey = (l: { account: string; period: string; charge: string }) => `${l.account}\u241f${l.period}\u241f${l.charge}`;
   // A group is late when anything of it was billed before, even if this run's lines are all new ones (a new
-  // dimension value can move the tier the whole group reaches).
-  const billedGroups = new Set([...billed.values()].map(groupKey));
-  const lateGroups = new Set(lines.map(groupKey).filter((k) => billedGroups.has(k)));
-  if (!lateGroups.size) return lines;
-
+  // dimension value can move the tier the whole group reaches). Each key is built once: a daily run holds the
+  // whole period's billed lines here.
   const billedByGroup = new Map<string, Billed[]>();
   for (const b of billed.values()) {
     const k = groupKey(b);
-    if (lateGroups.has(k)) billedByGroup.set(k, [...(billedByGroup.get(k) ?? []), b]);
+    const group = billedByGroup.get(k);
+    if (group) group.push(b);
+    else billedByGroup.set(k, [b]);
   }
   const runByGroup = new Map<string, ChargeLine[]>();
   const out: ChargeLine[] = [];
   for (const l of lines) {
     const k = groupKey(l);
-    if (lateGroups.has(k)) runByGroup.set(k, [...(runByGroup.get(k) ?? []), l]);
-    else out.push(l);
+    if (!billedByGroup.has(k)) {
+      out.push(l);
+      continue;
+    }
+    const group = runByGroup.get(k);
+    if (group) group.push(l);
+    else runByGroup.set(k, [l]);
   }
+  if (!runByGroup.size) return lines;
   for (const [k, runLines] of runByGroup) {
     const group = billedByGroup.get(k) ?? [];
     const first = runLines[0]!;
