@@ -17,14 +17,16 @@ import type { NameSource, SqlDialect, SqlValue, TimePart } from './dialect.js';
  * fits 18 digits takes the narrow cast and is widened, which is exact; only the others take the wide cast.
  */
 export function tryCastDecimal(text: string, precision: number, scale: number): string {
-  const wide = `TRY_CAST(${text} AS DECIMAL(${precision}, ${scale}))`;
-  if (precision <= 18 || scale > 18) return wide;
-  return `coalesce(CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale})), ${wide})`;
+  return narrowFirst(text, precision, scale, `TRY_CAST(${text} AS DECIMAL(${precision}, ${scale}))`);
 }
 
 /** Text to DECIMAL(precision, scale) as `CAST` does it (an error when the text is no number), fast as `tryCastDecimal`. */
 export function castDecimal(text: string, precision: number, scale: number): string {
-  const wide = `CAST(${text} AS DECIMAL(${precision}, ${scale}))`;
+  return narrowFirst(text, precision, scale, `CAST(${text} AS DECIMAL(${precision}, ${scale}))`);
+}
+
+/** `wide` (a cast of `text` to the wide DECIMAL), tried only where the narrow cast gives NULL. */
+function narrowFirst(text: string, precision: number, scale: number, wide: string): string {
   if (precision <= 18 || scale > 18) return wide;
   return `coalesce(CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale})), ${wide})`;
 }
