@@ -25,10 +25,14 @@ export function castDecimal(text: string, precision: number, scale: number): str
   return narrowFirst(text, precision, scale, `CAST(${text} AS DECIMAL(${precision}, ${scale}))`);
 }
 
-/** `wide` (a cast of `text` to the wide DECIMAL), tried only where the narrow cast gives NULL. */
+/**
+ * `wide` (a cast of `text` to the wide DECIMAL), tried only where the narrow cast gives NULL. Text with an
+ * exponent always takes the wide cast: there the narrow one drops digits past the 18th instead of rounding them.
+ */
 function narrowFirst(text: string, precision: number, scale: number, wide: string): string {
   if (precision <= 18 || scale > 18) return wide;
-  return `coalesce(CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale})), ${wide})`;
+  const narrow = `CAST(TRY_CAST(${text} AS DECIMAL(18, ${scale})) AS DECIMAL(${precision}, ${scale}))`;
+  return `coalesce(CASE WHEN NOT (contains(${text}, 'e') OR contains(${text}, 'E')) THEN ${narrow} END, ${wide})`;
 }
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

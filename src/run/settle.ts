@@ -141,8 +141,10 @@ async function replay(store: StateStore, ruleset: RulesetIR, txnId: string, rate
       charge, dims, strftime(incurred_at, '%Y-%m-%d %H:%M:%S.%f') AS incurred_at, CAST(amount AS VARCHAR) AS amount,
       CAST(covered_by_commitment AS VARCHAR) AS covered_by_commitment, CAST(covered_by_credits AS VARCHAR) AS covered_by_credits,
       CAST(overage AS VARCHAR) AS overage, CAST(held AS VARCHAR) AS held, quantity, CAST(price_version AS VARCHAR) AS price_version,
-      CAST(late AS VARCHAR) AS late, amount_exact, unit_price, tier_ref
-      FROM lines WHERE txn_id = '${txnId}'`, 'account_id, period, charge, line_id'); // nearly the output order: sortLines then has little to do
+      CAST(late AS VARCHAR) AS late, amount_exact, unit_price, tier_ref, CAST(rowid AS VARCHAR) AS stored_at
+      FROM lines WHERE txn_id = '${txnId}'`, 'CAST(stored_at AS BIGINT)');
+  // In the order they were stored, which is the order the run wrote them: lines the output order ties (a NULL and
+  // an empty dimension value share a label) keep it through the stable sort below, which then has little to do.
   for (const r of billed) {
     const template = byId.get(r[0]!) ?? synthesized(ruleset, r);
     if (!template) throw new DataError(`run ${txnId} is recorded in the state but its line ${r[0]} cannot be rebuilt`, 'run `tally wallet verify`; the state may have been altered by hand');

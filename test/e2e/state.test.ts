@@ -383,3 +383,37 @@ describe('tally wallet and commit commands', () => {
     ok(tally(['wallet', 'verify', '--state', state]));
   });
 });
+
+describe('a repeated run', () => {
+  it('writes its lines in the first run\'s order, also where the output order ties (a NULL and an empty dimension)', () => {
+    const dir = tempDir();
+    const r = write(dir, 'r.yaml', `version: 1
+name: ties
+input:
+  fields:
+    event_id: { type: string }
+    account_id: { type: string }
+    ts: { type: timestamp }
+    units: { type: "decimal(18,3)" }
+    b: { type: string }
+  event_id: event_id
+  event_time: ts
+billing:
+  account: account_id
+meters:
+  units: { aggregation: sum, value: units, dimensions: b }
+prices:
+  - { charge: api, meter: units, model: unit, unit_price: "1.00" }
+`);
+    // Eight accounts with a tie each: whatever the line ids (hashes), some pair sorts the other way by id.
+    const usage = write(dir, 'u.jsonl', Array.from({ length: 8 }, (_, i) => [
+      { event_id: `n${i}`, account_id: `acct-${i}`, ts: '2026-10-05 10:00:00', units: '2', b: null },
+      { event_id: `e${i}`, account_id: `acct-${i}`, ts: '2026-10-06 10:00:00', units: '3', b: '' },
+    ]).flat().map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const state = path.join(dir, 's.duckdb');
+    ok(tally(['run', r, usage, '-o', path.join(dir, 'a'), '--state', state]));
+    ok(tally(['run', r, usage, '-o', path.join(dir, 'b'), '--state', state]));
+    expect(csv(path.join(dir, 'a', 'charges.csv')).map((l) => l.amount)).toHaveLength(16);
+    expect(read(path.join(dir, 'b'), 'charges.csv')).toBe(read(path.join(dir, 'a'), 'charges.csv'));
+  });
+});

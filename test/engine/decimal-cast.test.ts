@@ -18,6 +18,8 @@ const EDGES = [
   '0', '-0', '12.5', ' 12.5 ', '+7', '.5', '5.', '-.5', '-0.000000001', '1.0000000005', '999999999.9999999999',
   '123456789012.5', '99999999999999999999.123456789', '-99999999999999999999.999999999', '00012.50', '1e3', '1_000',
   'abc', '-', '', ' ', 'NaN', 'inf', '12.5.1',
+  // Exponents with more than 18 significant digits: the narrow cast would drop digits instead of rounding.
+  '9.99999999999999999995e16', '-894.214286858006708898699060e+3', '1.5E-3',
 ];
 
 /** [text, ours, DuckDB's] for each text, all as VARCHAR (NULL stays null). */
