@@ -3,7 +3,7 @@
  * lines included) plus every re-rate adjustment, summed per line id. The one definition both late usage
  * (src/run/late.ts) and re-rating (src/run/rerate.ts) build on.
  */
-import { dec, type Decimal } from '../pricing/index.js';
+import { dec, Decimal } from '../pricing/index.js';
 import { sqlText as q, TS, type StateStore } from './store.js';
 
 export interface BilledRow {
@@ -66,13 +66,5 @@ export async function loadBilled(store: StateStore, periods: readonly string[], 
 function quantities(list: string | null): BilledRow['quantity'] {
   if (list === null) return { sum: dec(0), max: dec(0), min: dec(0) };
   const values = list.split(' ').map((t) => dec(t));
-  let sum = values[0]!;
-  let max = values[0]!;
-  let min = values[0]!;
-  for (const v of values.slice(1)) {
-    sum = sum.plus(v);
-    if (v.gt(max)) max = v;
-    if (v.lt(min)) min = v;
-  }
-  return { sum, max, min };
+  return { sum: Decimal.sum(...values), max: Decimal.max(...values), min: Decimal.min(...values) };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { ROOT, tally, tempDir, write } from '../helpers/cli.js';
+import { unitsRuleset } from '../helpers/units-ruleset.js';
 
 const RULESET = path.join(ROOT, 'rulesets/examples/cloud-api.yaml');
 const USAGE = path.join(ROOT, 'fixtures/usage/cloud-api.csv');
@@ -387,24 +388,7 @@ describe('tally wallet and commit commands', () => {
 describe('a repeated run', () => {
   it('writes its lines in the first run\'s order, also where the output order ties (a NULL and an empty dimension)', () => {
     const dir = tempDir();
-    const r = write(dir, 'r.yaml', `version: 1
-name: ties
-input:
-  fields:
-    event_id: { type: string }
-    account_id: { type: string }
-    ts: { type: timestamp }
-    units: { type: "decimal(18,3)" }
-    b: { type: string }
-  event_id: event_id
-  event_time: ts
-billing:
-  account: account_id
-meters:
-  units: { aggregation: sum, value: units, dimensions: b }
-prices:
-  - { charge: api, meter: units, model: unit, unit_price: "1.00" }
-`);
+    const r = write(dir, 'r.yaml', unitsRuleset('ties', '  - { charge: api, meter: units, model: unit, unit_price: "1.00" }\n', '', { extraFields: '    b: { type: string }\n', dimensions: 'b' }));
     // Eight accounts with a tie each: whatever the line ids (hashes), some pair sorts the other way by id.
     const usage = write(dir, 'u.jsonl', Array.from({ length: 8 }, (_, i) => [
       { event_id: `n${i}`, account_id: `acct-${i}`, ts: '2026-10-05 10:00:00', units: '2', b: null },
