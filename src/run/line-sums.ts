@@ -51,7 +51,9 @@ const add = (m: Map<string, Sum>, key: string, l: ChargeLine, minor: bigint) => 
 export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSums {
   const currencies = new Map<string, Sum & { exact: Decimal }>();
   const charges = new Map<string, Sum>();
-  const accounts = new Map<string, Sum>();
+  // Per currency, then per account: the account texts are shared between lines (rate.ts) and keep their hash,
+  // where a joined key was a new string to hash on every line (1.4 s of 1.8 M lines).
+  const accounts = new Map<string, Map<string, Sum>>();
   for (const l of lines) {
     const minor = minorOf(l);
     const c = currencies.get(l.currency);
@@ -63,7 +65,9 @@ export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSu
       currencies.set(l.currency, { first: l, lines: 1, minor, exact: dec(l.priced.exact) });
     }
     add(charges, l.charge, l, minor); // a charge prices in one currency
-    add(accounts, `${l.account}\u241f${l.currency}`, l, minor);
+    let ofCurrency = accounts.get(l.currency);
+    if (!ofCurrency) accounts.set(l.currency, (ofCurrency = new Map()));
+    add(ofCurrency, l.account, l, minor);
   }
   const totals: LineSums['totals'] = {};
   for (const [cur, s] of currencies) totals[cur] = { amount: minorText(s.minor, s.first.minorUnits), amount_exact: s.exact.toFixed(), lines: s.lines };
@@ -73,13 +77,12 @@ export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSu
   // Largest amount first (across currencies too, as the report lists them), then by account id: minor units
   // brought to the widest scale, so 500 JPY ranks above 10.00 USD as the amounts read.
   let scale = 0; // a loop, not Math.max(...): a spread of 200,000 accounts overflows the stack
-  for (const s of accounts.values()) scale = Math.max(scale, s.first.minorUnits);
-  const at = (s: Sum) => s.minor * 10n ** BigInt(scale - s.first.minorUnits);
-  const byAccount = [...accounts.values()].sort((a, b) => {
-    const x = at(a);
-    const y = at(b);
-    return y > x ? 1 : y < x ? -1 : a.first.account < b.first.account ? -1 : 1;
-  });
+  for (const m of accounts.values()) for (const s of m.values()) scale = Math.max(scale, s.first.minorUnits);
+  // Each account's amount at that scale is worked out once: in the comparator it made two bigints per
+  // comparison, 7 M of them for 200,000 accounts (half the time of these sums at 100 M S1 events).
+  const ranked = [...accounts.values()].flatMap((m) => [...m.values()]).map((s) => ({ s, at: s.first.minorUnits === scale ? s.minor : s.minor * 10n ** BigInt(scale - s.first.minorUnits) }));
+  ranked.sort((a, b) => (b.at > a.at ? 1 : b.at < a.at ? -1 : a.s.first.account < b.s.first.account ? -1 : 1));
+  const byAccount = ranked.map((r) => r.s);
   const perCurrency = new Map<string, number>();
   const top = byAccount.filter((s) => {
     const n = perCurrency.get(s.first.currency) ?? 0;

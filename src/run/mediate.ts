@@ -265,4 +265,5 @@ export function firstLine(e: unknown): string {
  */
 export async function releaseEvents(db: Database): Promise<void> {
   await db.run(`DROP VIEW IF EXISTS ${EVENTS_TABLE}; DROP TABLE IF EXISTS ${EVENTS_STORE}`);
+  await db.discardWorkFile();
 }

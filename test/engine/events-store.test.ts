@@ -68,6 +68,30 @@ describe('where the mediated events are kept', () => {
     expect(fs.readdirSync(temp).filter((f) => f.startsWith('tally-events-'))).toEqual([]);
   });
 
+  it('discards the work file once its tables are dropped, and goes on in memory', async () => {
+    const temp = fs.mkdtempSync(path.join(work, 'spill-'));
+    const db = await Database.open({ memoryLimit: '300MB', threads: 1, tempDir: temp });
+    const workFiles = () => fs.readdirSync(temp).filter((f) => f.startsWith('tally-events-'));
+    try {
+      await db.keepTablesOnDisk();
+      await db.run(`CREATE ${db.tableKind} t AS SELECT range AS i FROM range(300000)`);
+      await db.run(`CREATE TEMP TABLE kept AS SELECT 7 AS x`);
+      await db.run(`DROP TABLE t`);
+      await db.discardWorkFile();
+      // The removal runs in the background: wait for it (a few ms), without closing the database.
+      for (let i = 0; i < 200 && workFiles().length; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(workFiles()).toEqual([]);
+      expect(db.tablesOnDisk).toBe(true); // the manifest still says where the events were kept
+      expect(db.tableKind).toBe('TEMP TABLE');
+      expect(await db.rows(`SELECT x FROM kept`)).toEqual([[7]]);
+      await db.run(`CREATE ${db.tableKind} u AS SELECT 1 AS y`);
+      expect(await db.rows(`SELECT database_name FROM duckdb_tables() WHERE table_name = 'u'`)).toEqual([['temp']]);
+      await db.discardWorkFile(); // a second call does nothing
+    } finally {
+      db.close();
+    }
+  });
+
   it("removes what killed runs left (a spill folder, a work file), never a live process's", async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
     const temp = fs.mkdtempSync(path.join(work, 'spill-'));

@@ -55,6 +55,7 @@ export class Database {
 
   /** The database file holding the run's large tables, once `keepTablesOnDisk` put them there. */
   private diskFile: string | null = null;
+  private workFileDiscarded = false;
 
   static async open(opts: EngineOptions = {}): Promise<Database> {
     const memory = opts.memoryLimit ?? defaultMemoryLimit();
@@ -90,14 +91,26 @@ export class Database {
     await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst,dictionary'`);
   }
 
-  /** True once `keepTablesOnDisk` moved the run's large tables to a database file. */
+  /** True once `keepTablesOnDisk` moved the run's large tables to a database file (and after it is discarded). */
   get tablesOnDisk(): boolean {
     return this.diskFile !== null;
   }
 
+  /**
+   * Detaches the work file once the run has dropped its tables, and removes it while the run goes on writing its
+   * outputs: at 100 M S1 events it is 7 GB, whose removal took 1.3 s of the run's end. From now on tables are
+   * made in memory. close() removes the file too, in case this removal has not ended.
+   */
+  async discardWorkFile(): Promise<void> {
+    if (!this.diskFile || this.workFileDiscarded) return;
+    await this.conn.run(`USE memory; DETACH __work`);
+    this.workFileDiscarded = true;
+    for (const f of [this.diskFile, `${this.diskFile}.wal`]) void fs.promises.rm(f, { force: true }).catch(() => {});
+  }
+
   /** How to create a table of the run's work: TEMP (memory) or, with tables on disk, a table of the work file. */
   get tableKind(): 'TEMP TABLE' | 'TABLE' {
-    return this.diskFile ? 'TABLE' : 'TEMP TABLE';
+    return this.diskFile && !this.workFileDiscarded ? 'TABLE' : 'TEMP TABLE';
   }
 
   /** DuckDB's memory limit in bytes (null if its text is of a form not known). */
