@@ -105,7 +105,9 @@ export class Database {
     if (!this.diskFile || this.workFileDiscarded) return;
     await this.conn.run(`USE memory; DETACH __work`);
     this.workFileDiscarded = true;
-    for (const f of [this.diskFile, `${this.diskFile}.wal`]) void fs.promises.rm(f, { force: true }).catch(() => {});
+    // One unlink each, sent to libuv's threads at once: fs.rm first stats the file and unlinks in its callback,
+    // which waits until the run's synchronous writing lets the event loop turn, that is, until the end.
+    for (const f of [this.diskFile, `${this.diskFile}.wal`]) fs.unlink(f, () => {}); // not there: close() tries again
   }
 
   /** How to create a table of the run's work: TEMP (memory) or, with tables on disk, a table of the work file. */
