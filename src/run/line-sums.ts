@@ -5,7 +5,7 @@
  * per addition, which made these sums a visible share of a 10 M event run.
  */
 import { dec, fixedText, type Decimal } from '../pricing/index.js';
-import type { ChargeLine } from './rate.js';
+import { compareText, type ChargeLine } from './rate.js';
 
 export interface LineSums {
   totals: Record<string, { amount: string; amount_exact: string; lines: number }>;
@@ -52,7 +52,7 @@ export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSu
   const currencies = new Map<string, Sum & { exact: Decimal }>();
   const charges = new Map<string, Sum>();
   // Per currency, then per account: the account texts are shared between lines (rate.ts) and keep their hash,
-  // where a joined key was a new string to hash on every line (1.4 s of 1.8 M lines).
+  // where a key joining account and currency was a new string to hash on every line.
   const accounts = new Map<string, Map<string, Sum>>();
   for (const l of lines) {
     const minor = minorOf(l);
@@ -79,9 +79,9 @@ export function lineSums(lines: readonly ChargeLine[], topAccounts = 20): LineSu
   let scale = 0; // a loop, not Math.max(...): a spread of 200,000 accounts overflows the stack
   for (const m of accounts.values()) for (const s of m.values()) scale = Math.max(scale, s.first.minorUnits);
   // Each account's amount at that scale is worked out once: in the comparator it made two bigints per
-  // comparison, 7 M of them for 200,000 accounts (half the time of these sums at 100 M S1 events).
+  // comparison, 7 M of them for 200,000 accounts. With the keys above: 3.3 s -> 2.3 s at 100 M S1 events.
   const ranked = [...accounts.values()].flatMap((m) => [...m.values()]).map((s) => ({ s, at: s.first.minorUnits === scale ? s.minor : s.minor * 10n ** BigInt(scale - s.first.minorUnits) }));
-  ranked.sort((a, b) => (b.at > a.at ? 1 : b.at < a.at ? -1 : a.s.first.account < b.s.first.account ? -1 : 1));
+  ranked.sort((a, b) => (b.at > a.at ? 1 : b.at < a.at ? -1 : compareText(a.s.first.account, b.s.first.account) || compareText(a.s.first.currency, b.s.first.currency)));
   const byAccount = ranked.map((r) => r.s);
   const perCurrency = new Map<string, number>();
   const top = byAccount.filter((s) => {

@@ -77,6 +77,14 @@ describe('lineSums', () => {
     expect(got.top_accounts.map((t) => t.account)).toEqual(['jpy', 'usd']);
   });
 
+  it('breaks a tie in amount by account, then by currency, whatever order the lines come in', () => {
+    // 5 JPY and 5.00 USD read the same; so do b's two amounts.
+    const lines = [line(1, 'b', 'api', 500n, 0n), line(2, 'a', 'api', 500n, 0n), line(3, 'a', 'calls', 5n, 0n), line(4, 'b', 'calls', 5n, 0n)];
+    const expected = [['a', 'JPY'], ['a', 'USD'], ['b', 'JPY'], ['b', 'USD']];
+    expect(lineSums(lines).top_accounts.map((t) => [t.account, t.currency])).toEqual(expected);
+    expect(lineSums([...lines].reverse()).top_accounts.map((t) => [t.account, t.currency])).toEqual(expected);
+  });
+
   it('formats negative and sub-unit totals', () => {
     expect(lineSums([line(1, 'a1', 'api', -5n, 0n)]).totals.USD!.amount).toBe('-0.05');
     expect(lineSums([line(1, 'a1', 'sms', 7n, 0n)]).totals.BHD!.amount).toBe('0.007');
