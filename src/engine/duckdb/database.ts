@@ -103,7 +103,11 @@ export class Database {
    */
   async discardWorkFile(): Promise<void> {
     if (!this.diskFile || this.workFileDiscarded) return;
-    await this.conn.run(`USE memory; DETACH __work`);
+    try {
+      await this.conn.run(`USE memory; DETACH __work`);
+    } catch {
+      return; // an early clean-up only: the run goes on with the file attached, and close() removes it
+    }
     this.workFileDiscarded = true;
     // One unlink each, sent to libuv's threads at once: fs.rm first stats the file and unlinks in its callback,
     // which waits until the run's synchronous writing lets the event loop turn, that is, until the end.
