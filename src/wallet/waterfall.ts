@@ -188,7 +188,7 @@ export function payingWallets(pos: Position, line: WaterfallLine): Wallet[] {
 
 function prepaidCommitments(pos: Position, line: WaterfallLine): Commitment[] {
   return pos.commitmentsOf(line.account)
-    .filter((c) => c.kind === 'prepaid' && c.account === line.account && c.currency === line.currency && c.start <= line.at && line.at < c.end && matches(c.appliesTo, line))
+    .filter((c) => c.kind === 'prepaid' && c.currency === line.currency && c.start <= line.at && line.at < c.end && matches(c.appliesTo, line))
     .sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : a.id < b.id ? -1 : 1));
 }
 
