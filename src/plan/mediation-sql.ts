@@ -28,9 +28,11 @@ export const malformedTable = (i: number) => `__malformed_${i}`;
 /**
  * A file as text columns named by the ruleset's input fields, plus __file and __line.
  * `fileColumns` is the file's header (CSV) or schema (Parquet); JSONL lines are parsed in SQL so that a
- * malformed line becomes a reject, not an abort.
+ * malformed line becomes a reject, not an abort. A `sample` read (the first rows, to look at their values) skips
+ * malformed CSV records instead of recording them: only the run's one full read may fill the rejects table, which
+ * every read appends to.
  */
-export function sourceSql(file: InputFile, index: number, ruleset: RulesetIR, fileColumns: string[]): string {
+export function sourceSql(file: InputFile, index: number, ruleset: RulesetIR, fileColumns: string[], opts: { sample?: boolean } = {}): string {
   const { input } = ruleset;
   const internal = `${index} AS ${INTERNAL.file}`;
   if (file.format === 'parquet') {
@@ -56,7 +58,7 @@ export function sourceSql(file: InputFile, index: number, ruleset: RulesetIR, fi
   return `SELECT ${internal}, CAST(NULL AS BIGINT) AS ${INTERNAL.line}, CAST(NULL AS VARCHAR) AS __malformed, ${cols.join(', ')}
   FROM read_csv(${quoteString(file.path)}, columns = ${columns}, header = ${csv.header}, delim = ${quoteString(delim)},
     quote = ${quoteString(csv.quote)}, escape = ${quoteString(csv.escape)}, auto_detect = false, strict_mode = true,
-    store_rejects = true, rejects_table = '${malformedTable(index)}', rejects_scan = '__malformed_scan_${index}',
+    ${opts.sample ? 'ignore_errors = true' : `store_rejects = true, rejects_table = '${malformedTable(index)}', rejects_scan = '__malformed_scan_${index}'`},
     compression = ${quoteString(compressionOf(file))}${nulls})`;
 }
 

@@ -70,6 +70,13 @@ export const RUN_KEYS = '__run_keys';
 /** The physical table of mediated events; `__events` is a view over it with lines and outcomes decoded. */
 export const EVENTS_STORE = '__events_t';
 
+/**
+ * Rows of the first CSV or Parquet input read to tell the string columns with few values (a metric, a region)
+ * from ids: a column is "few-valued" when the sample has at least FEW_VALUES_RATIO rows per distinct value.
+ */
+const SAMPLE_ROWS = 100_000;
+const FEW_VALUES_RATIO = 100;
+
 export interface BuiltEvents extends MediationSql {
   malformed: MalformedRow[];
 }
@@ -92,6 +99,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   // Sources: one SELECT per file, all as text columns named by the ruleset's fields.
   const parts: string[] = [];
+  const sampleParts: string[] = [];
   for (const [i, f] of files.entries()) {
     const columns = explainOnly ? ruleset.input.fields.map((fd) => fd.column) : await fileColumns(db, f, ruleset);
     if (f.format !== 'jsonl') {
@@ -101,8 +109,29 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
       }
     }
     parts.push(sourceSql(f, i, ruleset, columns));
+    // JSONL numbers its lines with a window over the whole file: no cheap first rows to sample.
+    if (f.format !== 'jsonl' && !sampleParts.length) sampleParts.push(`SELECT * FROM (${sourceSql(f, i, ruleset, columns, { sample: true })}) LIMIT ${SAMPLE_ROWS}`);
   }
-  await exec(`CREATE OR REPLACE TEMP VIEW __source AS\n${parts.join('\nUNION ALL\n')}`);
+  const source = `CREATE OR REPLACE TEMP VIEW __source AS\n${parts.join('\nUNION ALL\n')}`;
+  await exec(source);
+  /** String columns of `relation` with few values in the first rows of the input (see Database.workTableStatements). */
+  const fewValued = async (rel: string): Promise<Set<string>> => {
+    if (!db.tablesOnDisk || !sampleParts.length) return new Set();
+    await db.run(`CREATE OR REPLACE TEMP VIEW __source AS ${sampleParts.join('\nUNION ALL\n')}`);
+    try {
+      const strings = (await db.rows(`DESCRIBE SELECT * FROM ${rel}`)).filter(([, type]) => type === 'VARCHAR').map(([c]) => String(c));
+      if (!strings.length) return new Set();
+      const [counts] = await db.rows(`SELECT count(*), ${strings.map((c) => `count(DISTINCT ${ident(c)})`).join(', ')} FROM (SELECT * FROM ${rel} LIMIT ${SAMPLE_ROWS})`);
+      const sampled = Number(counts![0]);
+      return new Set(strings.filter((_, i) => Number(counts![i + 1]) * FEW_VALUES_RATIO <= sampled));
+    } finally {
+      await db.run(source);
+    }
+  };
+  const createTable = async (name: string, rel: string) => {
+    if (explainOnly) return exec(`CREATE OR REPLACE ${db.tableKind} ${name} AS SELECT * FROM ${rel}`);
+    for (const sql of await db.workTableStatements(name, rel, await fewValued(rel))) await exec(sql);
+  };
 
   let relation = `(${typingSql('__source', ruleset)})`;
   let fields = ruleset.input.fields.map((f) => f.name);
@@ -113,7 +142,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   let previous: string | null = null; // the last table made, dropped once the next one is built from it
   const materialize = async (name: string) => {
-    await exec(`CREATE OR REPLACE ${db.tableKind} ${name} AS SELECT * FROM ${relation}`);
+    await createTable(name, relation);
     if (previous !== null) await exec(`DROP TABLE ${previous}`); // its rows (and their lines) are in the new one
     previous = name;
     if (first === null) {
@@ -155,7 +184,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     await exec(`ALTER TABLE ${table} RENAME TO ${EVENTS_STORE}`);
   } else {
     for (const g of guards) relation = `(${outcomeSelect(g.outcome, relation, g.ctx)})`;
-    await exec(`CREATE OR REPLACE ${db.tableKind} ${EVENTS_STORE} AS SELECT * FROM ${relation}`);
+    await createTable(EVENTS_STORE, relation);
     if (previous !== null) await exec(`DROP TABLE ${previous}`);
     if (first === null) {
       // This is the first materialization: CSV lines come from its row ids.

@@ -5,8 +5,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/engine/duckdb/database.js';
 import { estimatedEventBytes, placeEvents } from '../../src/run/events-store.js';
-import type { InputFile } from '../../src/io/sources/local-files.js';
+import { resolveInputs, type InputFile } from '../../src/io/sources/local-files.js';
 import { HOST } from '../../src/io/abandoned-files.js';
+import { buildEvents, EVENTS_STORE } from '../../src/run/mediate.js';
+import { compileRulesetFile } from '../../src/ruleset/compile.js';
+import { ROOT } from '../helpers/cli.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-events-store-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -87,6 +90,48 @@ describe('where the mediated events are kept', () => {
       await db.run(`CREATE ${db.tableKind} u AS SELECT 1 AS y`);
       expect(await db.rows(`SELECT database_name FROM duckdb_tables() WHERE table_name = 'u'`)).toEqual([['temp']]);
       await db.discardWorkFile(); // a second call does nothing
+    } finally {
+      db.close();
+    }
+  });
+
+  it('on disk, stores few-valued text columns as dictionaries and ids as they are', async () => {
+    const { ruleset } = compileRulesetFile(path.join(ROOT, 'rulesets/bench/s1.yaml'));
+    const metrics = ['api_call', 'storage_gb_hour', 'compute_sec', 'egress_gb'];
+    // Enough rows for DuckDB to write them to the file as they come (a few row groups); fewer stay in memory.
+    const rows = Array.from({ length: 250_000 }, (_, i) => `e${i},acct-${i},2026-10-01 10:00:00,${metrics[i % 4]},us-east,1`);
+    const csv = path.join(work, 'sampled.csv');
+    fs.writeFileSync(csv, `event_id,account_id,ts,metric,region,quantity\n${rows.join('\n')}\n`);
+    const db = await Database.open({ threads: 1, tempDir: fs.mkdtempSync(path.join(work, 'spill-')) });
+    try {
+      await db.keepTablesOnDisk();
+      await buildEvents(db, ruleset!, await resolveInputs([csv], ruleset!.input.format, ROOT));
+      const storage = await db.rows(`SELECT DISTINCT column_name, compression FROM pragma_storage_info('${EVENTS_STORE}')
+        WHERE segment_type = 'VARCHAR' ORDER BY 1, 2`);
+      expect(storage).toEqual([
+        ['__outcome', 'Dictionary'],
+        ['account_id', 'Uncompressed'],
+        ['event_id', 'Uncompressed'],
+        ['metric', 'Dictionary'],
+        ['region', 'Dictionary'],
+      ]);
+      expect(await db.rows(`SELECT count(*), count(*) FILTER (WHERE __outcome IS NULL) FROM ${EVENTS_STORE}`)).toEqual([['250000', '250000']]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('on disk, the sample read of the first rows records no malformed record twice', async () => {
+    const { ruleset } = compileRulesetFile(path.join(ROOT, 'rulesets/bench/s1.yaml'));
+    // The whole file fits the sample, so its read ends as the main read does (a read cut short by its LIMIT records nothing).
+    const csv = path.join(work, 'short.csv');
+    fs.writeFileSync(csv, 'event_id,account_id,ts,metric,region,quantity\ne1,a1,2026-10-01 10:00:00,api_call,us-east,1\ne2,a1,2026-10-01 10:00:00,api_call,us-east\n');
+    const db = await Database.open({ threads: 1, tempDir: fs.mkdtempSync(path.join(work, 'spill-')) });
+    try {
+      await db.keepTablesOnDisk();
+      const built = await buildEvents(db, ruleset!, await resolveInputs([csv], ruleset!.input.format, ROOT));
+      expect(await db.rows(`SELECT CAST(line AS INTEGER) FROM __malformed_0`)).toEqual([[3]]);
+      expect(built.malformed.map((m) => m.line)).toEqual([3]);
     } finally {
       db.close();
     }

@@ -8,8 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteString } from './sql-types.js';
+import { duckdbDialect } from '../../expr/dialect.js';
 import { ownedName, removeAbandoned } from '../../io/abandoned-files.js';
 import { textRecords } from './text-records.js';
+
+const quoteIdent = (name: string): string => duckdbDialect.quoteIdent(name);
 
 const SPILL_PREFIX = 'tally-spill-';
 const WORK_FILE_PREFIX = 'tally-events-';
@@ -79,16 +82,36 @@ export class Database {
    * From now on, tables made with `tableKind` live in a database file in the temp directory instead of memory.
    * Past the memory limit an in-memory table spills to temp files as it is, several times the size of its input
    * (12.8 GB for 100 M S1 events), and every later scan reads all of it back; a table in a database file is
-   * written in compressed row groups as it is built and read through the buffer pool. String compression is
-   * left out: it costs more time to analyse than the smaller file gives back (measured at 10 M and 100 M).
+   * written in compressed row groups as it is built and read through the buffer pool (see workTableStatements).
    */
   async keepTablesOnDisk(): Promise<void> {
     if (this.diskFile) return;
     const file = path.join(this.tempDir, `${ownedName(WORK_FILE_PREFIX)}${Date.now()}-${++workFiles}.duckdb`);
     this.diskFile = file; // before ATTACH: whatever fails after it, close() removes the file
     await this.conn.run(`ATTACH ${quoteString(file)} AS __work; USE __work`);
-    // No checkpoint while the run works: the file is scratch, removed when the run ends.
-    await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst,dictionary'`);
+    // No checkpoint while the run works: the file is scratch, removed when the run ends. FSST is left out: it costs
+    // more time to analyse than the smaller file gives back. Dictionary stays possible: workTableStatements asks
+    // for it by column.
+    await this.conn.run(`SET checkpoint_threshold = '1TB'; SET disabled_compression_methods = 'fsst,dict_fsst'`);
+  }
+
+  /**
+   * The statements that create (or replace) work table `name` from `select`. In memory: a CTAS. In the work file,
+   * each string column gets its compression named, so DuckDB does not analyse the others for it:
+   * - dictionary for the columns `fewValues` names (a metric, a region, the outcome): a few bits a row instead of
+   *   the text, which halves the work file of S1 (writing 7 GB through the page cache costs 13 s of kernel time
+   *   on this kind of machine) and makes a charge's filter on them cheaper;
+   * - none for the others (ids): analysing a dictionary for them costs more than the table's whole write.
+   */
+  async workTableStatements(name: string, select: string, fewValues: ReadonlySet<string>): Promise<string[]> {
+    if (this.tableKind !== 'TABLE') return [`CREATE OR REPLACE ${this.tableKind} ${name} AS SELECT * FROM ${select}`];
+    const described = await this.rows(`DESCRIBE SELECT * FROM ${select}`);
+    const columns = described.map(([column, type]) => {
+      const t = String(type);
+      const compression = t === 'VARCHAR' ? ` USING COMPRESSION ${fewValues.has(String(column)) ? 'dictionary' : 'uncompressed'}` : '';
+      return `${quoteIdent(String(column))} ${t}${compression}`;
+    });
+    return [`CREATE OR REPLACE TABLE ${name} (${columns.join(', ')})`, `INSERT INTO ${name} SELECT * FROM ${select}`];
   }
 
   /** True once `keepTablesOnDisk` moved the run's large tables to a database file (and after it is discarded). */
