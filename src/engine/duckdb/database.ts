@@ -101,7 +101,8 @@ export class Database {
    * - dictionary for the columns `fewValues` names (a metric, a region, the outcome): a few bits a row instead of
    *   the text, which halves the work file of S1 (writing 7 GB through the page cache costs 13 s of kernel time
    *   on this kind of machine) and makes a charge's filter on them cheaper;
-   * - none for the others (ids): analysing a dictionary for them costs more than the table's whole write.
+   * - none for the others (ids), where a dictionary costs more than it saves (S1 at 10 M, every text column a
+   *   dictionary: 6.5 s against 4.8 s).
    */
   async workTableStatements(name: string, select: string, fewValues: ReadonlySet<string>): Promise<string[]> {
     if (this.tableKind !== 'TABLE') return [`CREATE OR REPLACE ${this.tableKind} ${name} AS SELECT * FROM ${select}`];
