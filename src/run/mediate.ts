@@ -131,8 +131,8 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     }
   };
   const createTable = async (name: string, rel: string) => {
-    if (explainOnly) return exec(`CREATE OR REPLACE ${db.tableKind} ${name} AS SELECT * FROM ${rel}`);
-    for (const sql of await db.workTableStatements(name, rel, await fewValued(rel))) await exec(sql);
+    // explain's database keeps its tables in memory: a plain CTAS, with nothing read.
+    for (const sql of await db.workTableStatements(name, rel, explainOnly ? new Set() : await fewValued(rel))) await exec(sql);
   };
 
   let relation = `(${typingSql('__source', ruleset)})`;
