@@ -4,8 +4,7 @@
  * (dedupe) are preceded by a materialization; everything else streams.
  */
 import { emitSql, type TypedExpr } from '../expr/index.js';
-import { duckdbDialect } from '../expr/dialect.js';
-import { quoteString } from '../engine/duckdb/sql-types.js';
+import { quoteIdent, quoteString } from '../engine/duckdb/sql-types.js';
 import type { InputFile } from '../io/sources/local-files.js';
 import type { RulesetIR, StageIR } from '../ruleset/ir.js';
 import { getStage } from '../stages/registry.js';
@@ -13,7 +12,7 @@ import { INTERNAL, OUTCOME_SEPARATOR, STATUS, type StageSqlContext } from '../st
 import { duckdbPlanDialect } from './duckdb-plan-dialect.js';
 import type { PlanDialect } from './sql-dialect.js';
 
-export const ident = (name: string): string => duckdbDialect.quoteIdent(name);
+export const ident = quoteIdent;
 export const INTERNAL_COLUMNS: readonly string[] = Object.values(INTERNAL);
 
 /** The outcome text of the mediation chain as the columns of the events table. */

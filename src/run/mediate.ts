@@ -99,7 +99,7 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
 
   // Sources: one SELECT per file, all as text columns named by the ruleset's fields.
   const parts: string[] = [];
-  const sampleParts: string[] = [];
+  let sample: string | null = null; // the first rows of the first CSV or Parquet input (see fewValued)
   for (const [i, f] of files.entries()) {
     const columns = explainOnly ? ruleset.input.fields.map((fd) => fd.column) : await fileColumns(db, f, ruleset);
     if (f.format !== 'jsonl') {
@@ -110,14 +110,14 @@ export async function buildEvents(db: Database, ruleset: RulesetIR, files: Input
     }
     parts.push(sourceSql(f, i, ruleset, columns));
     // JSONL numbers its lines with a window over the whole file: no cheap first rows to sample.
-    if (f.format !== 'jsonl' && !sampleParts.length) sampleParts.push(`SELECT * FROM (${sourceSql(f, i, ruleset, columns, { sample: true })}) LIMIT ${SAMPLE_ROWS}`);
+    if (f.format !== 'jsonl' && sample === null) sample = `SELECT * FROM (${sourceSql(f, i, ruleset, columns, { sample: true })}) LIMIT ${SAMPLE_ROWS}`;
   }
   const source = `CREATE OR REPLACE TEMP VIEW __source AS\n${parts.join('\nUNION ALL\n')}`;
   await exec(source);
   /** String columns of `relation` with few values in the first rows of the input (see Database.workTableStatements). */
   const fewValued = async (rel: string): Promise<Set<string>> => {
-    if (!db.tablesOnDisk || !sampleParts.length) return new Set();
-    await db.run(`CREATE OR REPLACE TEMP VIEW __source AS ${sampleParts.join('\nUNION ALL\n')}`);
+    if (!db.tablesOnDisk || sample === null) return new Set();
+    await db.run(`CREATE OR REPLACE TEMP VIEW __source AS ${sample}`);
     try {
       const strings = (await db.rows(`DESCRIBE SELECT * FROM ${rel}`)).filter(([, type]) => type === 'VARCHAR').map(([c]) => String(c));
       if (!strings.length) return new Set();

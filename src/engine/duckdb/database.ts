@@ -7,12 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { quoteString } from './sql-types.js';
-import { duckdbDialect } from '../../expr/dialect.js';
+import { quoteIdent, quoteString } from './sql-types.js';
 import { ownedName, removeAbandoned } from '../../io/abandoned-files.js';
 import { textRecords } from './text-records.js';
-
-const quoteIdent = (name: string): string => duckdbDialect.quoteIdent(name);
 
 const SPILL_PREFIX = 'tally-spill-';
 const WORK_FILE_PREFIX = 'tally-events-';

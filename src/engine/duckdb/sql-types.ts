@@ -24,6 +24,9 @@ export function sqlType(t: FieldType): string {
 /** A SQL string literal (the expression language's quoting, one definition for the project). */
 export const quoteString = (s: string): string => duckdbDialect.quoteString(s);
 
+/** A quoted SQL identifier (the expression language's quoting, one definition for the project). */
+export const quoteIdent = (name: string): string => duckdbDialect.quoteIdent(name);
+
 /**
  * Converts text to a type, NULL when the text is not exactly a value of the type. DuckDB's TRY_CAST alone would
  * accept `1e3` and `1_000`, silently round `1.2345` to DECIMAL(18,3), and take hour 24 as midnight of the next
