@@ -2,9 +2,9 @@
  * Where a run keeps its mediated events: in DuckDB's memory when they fit, else in a database file in the temp
  * directory (Database.keepTablesOnDisk). An in-memory table larger than the memory limit spills to temp files
  * uncompressed and is read back whole by every later step (dedupe, each charge); a disk table is written in
- * compressed row groups as it is built. At 100 M S1 events that turns the table's 12.8 GB of spill into a 7 GB
+ * compressed row groups as it is built. At 100 M S1 events that turns the table's 12.8 GB of spill into a 4 GB
  * file, and dedupe and the charge scans stop growing faster than the input. Below the limit memory is faster
- * (building the 10 M table takes 3.3 s in memory, 4.5 s on disk), so `auto` decides from the inputs' size.
+ * (building the 10 M table takes 3.3 s in memory, 4.3 s on disk), so `auto` decides from the inputs' size.
  */
 import fs from 'node:fs';
 import type { Database, EventsStore } from '../engine/duckdb/database.js';
