@@ -119,20 +119,20 @@ function scaling() {
   // Best of --rounds at each size, as for S1: one run alone also measures whether its input was still in the
   // page cache (a cold 10 M file adds about 1.5 s to an 8 s run here).
   const tally = (input, name, extra = []) => best(rounds(ROUNDS, () => measure(process.execPath, ['bin/tally.js', 'run', 'rulesets/bench/s1.yaml', input, '--out', path.join(WORK, name), '--quiet', '--no-state', ...extra])));
-  const a = tally(small, 'scale-small');
-  const b = tally(big, 'scale-big');
-  console.log(`\nScaling (best of ${ROUNDS}): ${EVENTS.toLocaleString('en')} events ${a.seconds.toFixed(1)} s, ${Math.round(a.rssMb)} MB; ${(EVENTS * 10).toLocaleString('en')} events ${b.seconds.toFixed(1)} s, ${Math.round(b.rssMb)} MB; time ratio ${(b.seconds / a.seconds).toFixed(2)} (≤ 11 wanted)`);
+  const smallRun = tally(small, 'scale-small');
+  const bigRun = tally(big, 'scale-big');
+  console.log(`\nScaling (best of ${ROUNDS}): ${EVENTS.toLocaleString('en')} events ${smallRun.seconds.toFixed(1)} s, ${Math.round(smallRun.rssMb)} MB; ${(EVENTS * 10).toLocaleString('en')} events ${bigRun.seconds.toFixed(1)} s, ${Math.round(bigRun.rssMb)} MB; time ratio ${(bigRun.seconds / smallRun.seconds).toFixed(2)} (≤ 11 wanted)`);
   // Like for like: the small size with its events on disk, as the large one keeps them, tells how much of the
   // ratio is the run growing with the input and how much the switch from memory to disk.
-  const c = tally(small, 'scale-small-disk', ['--events-store', 'disk']);
-  console.log(`Same store: ${EVENTS.toLocaleString('en')} events on disk ${c.seconds.toFixed(1)} s, ${Math.round(c.rssMb)} MB; time ratio ${(b.seconds / c.seconds).toFixed(2)}`);
+  const smallOnDisk = tally(small, 'scale-small-disk', ['--events-store', 'disk']);
+  console.log(`Same store: ${EVENTS.toLocaleString('en')} events on disk ${smallOnDisk.seconds.toFixed(1)} s, ${Math.round(smallOnDisk.rssMb)} MB; time ratio ${(bigRun.seconds / smallOnDisk.seconds).toFixed(2)}`);
   if (!flag('scaling-baseline')) return;
   // The hand-written DuckDB query at both sizes, for how the engine itself scales on this machine (it takes no
   // memory limit: about 20 GB at 100 M events), and the same charges at the larger size.
   const baseline = (input, name) => measure(process.execPath, [path.join(BENCH, 'baseline-duckdb.mjs'), input, path.join(WORK, name)]);
-  const e = baseline(small, 'base-small.csv');
-  const d = baseline(big, 'base-big.csv');
-  console.log(`Hand-written DuckDB: ${e.seconds.toFixed(1)} s, ${Math.round(e.rssMb)} MB; ${d.seconds.toFixed(1)} s, ${Math.round(d.rssMb)} MB; time ratio ${(d.seconds / e.seconds).toFixed(2)}`);
+  const baseSmall = baseline(small, 'base-small.csv');
+  const baseBig = baseline(big, 'base-big.csv');
+  console.log(`Hand-written DuckDB: ${baseSmall.seconds.toFixed(1)} s, ${Math.round(baseSmall.rssMb)} MB; ${baseBig.seconds.toFixed(1)} s, ${Math.round(baseBig.rssMb)} MB; time ratio ${(baseBig.seconds / baseSmall.seconds).toFixed(2)}`);
   if (!sameBytes(path.join(WORK, 'scale-big', 'charges.csv'), path.join(WORK, 'base-big.csv'))) {
     throw new Error(`the charge files at ${(EVENTS * 10).toLocaleString('en')} events differ (tally against the hand-written baseline)`);
   }
