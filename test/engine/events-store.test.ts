@@ -14,6 +14,21 @@ import { ROOT } from '../helpers/cli.js';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-events-store-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
+/** Builds S1's mediated events from these CSV rows (after its header) in a work file; the caller closes `db`. */
+async function buildS1OnDisk(name: string, rows: string[]) {
+  const { ruleset } = compileRulesetFile(path.join(ROOT, 'rulesets/bench/s1.yaml'));
+  const csv = path.join(work, name);
+  fs.writeFileSync(csv, `event_id,account_id,ts,metric,region,quantity\n${rows.join('\n')}\n`);
+  const db = await Database.open({ threads: 1, tempDir: fs.mkdtempSync(path.join(work, 'spill-')) });
+  try {
+    await db.keepTablesOnDisk();
+    return { db, built: await buildEvents(db, ruleset!, await resolveInputs([csv], ruleset!.input.format, ROOT)) };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
 function file(name: string, bytes: number, format: InputFile['format'], compression: InputFile['compression'] = 'none'): InputFile {
   const p = path.join(work, name);
   fs.writeFileSync(p, '');
@@ -98,16 +113,11 @@ describe('where the mediated events are kept', () => {
   it('on disk, stores few-valued text columns as dictionaries and ids as they are', async () => {
     // DICT_FSST is the dictionary of the newer storage format the work file is made in (the default format has
     // only the older "Dictionary"), so this also shows that format is in use.
-    const { ruleset } = compileRulesetFile(path.join(ROOT, 'rulesets/bench/s1.yaml'));
     const metrics = ['api_call', 'storage_gb_hour', 'compute_sec', 'egress_gb'];
     // Enough rows for DuckDB to write them to the file as they come (a few row groups); fewer stay in memory.
     const rows = Array.from({ length: 250_000 }, (_, i) => `e${i},acct-${i},2026-10-01 10:00:00,${metrics[i % 4]},us-east,1`);
-    const csv = path.join(work, 'sampled.csv');
-    fs.writeFileSync(csv, `event_id,account_id,ts,metric,region,quantity\n${rows.join('\n')}\n`);
-    const db = await Database.open({ threads: 1, tempDir: fs.mkdtempSync(path.join(work, 'spill-')) });
+    const { db } = await buildS1OnDisk('sampled.csv', rows);
     try {
-      await db.keepTablesOnDisk();
-      await buildEvents(db, ruleset!, await resolveInputs([csv], ruleset!.input.format, ROOT));
       const storage = await db.rows(`SELECT DISTINCT column_name, compression FROM pragma_storage_info('${EVENTS_STORE}')
         WHERE segment_type = 'VARCHAR' ORDER BY 1, 2`);
       expect(storage).toEqual([
@@ -124,14 +134,9 @@ describe('where the mediated events are kept', () => {
   });
 
   it('on disk, the sample read of the first rows records no malformed record twice', async () => {
-    const { ruleset } = compileRulesetFile(path.join(ROOT, 'rulesets/bench/s1.yaml'));
     // The whole file fits the sample, so its read ends as the main read does (a read cut short by its LIMIT records nothing).
-    const csv = path.join(work, 'short.csv');
-    fs.writeFileSync(csv, 'event_id,account_id,ts,metric,region,quantity\ne1,a1,2026-10-01 10:00:00,api_call,us-east,1\ne2,a1,2026-10-01 10:00:00,api_call,us-east\n');
-    const db = await Database.open({ threads: 1, tempDir: fs.mkdtempSync(path.join(work, 'spill-')) });
+    const { db, built } = await buildS1OnDisk('short.csv', ['e1,a1,2026-10-01 10:00:00,api_call,us-east,1', 'e2,a1,2026-10-01 10:00:00,api_call,us-east']);
     try {
-      await db.keepTablesOnDisk();
-      const built = await buildEvents(db, ruleset!, await resolveInputs([csv], ruleset!.input.format, ROOT));
       expect(await db.rows(`SELECT CAST(line AS INTEGER) FROM __malformed_0`)).toEqual([[3]]);
       expect(built.malformed.map((m) => m.line)).toEqual([3]);
     } finally {
